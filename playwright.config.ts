@@ -1,0 +1,36 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defineConfig } from '@playwright/test';
+
+const port = 4399;
+// The e2e platform gets a cluster of its own, so a developer's running cluster is never touched.
+export const e2eEnv = {
+  CNLAB_STATE_DIR: join(tmpdir(), 'cnlab-e2e-state'),
+  CNLAB_CLUSTER_NAME: 'cnlab-e2e',
+  CNLAB_PROVIDER: 'local',
+};
+
+export default defineConfig({
+  testDir: 'e2e',
+  timeout: 60_000,
+  workers: 1,
+  reporter: [['list'], ['json', { outputFile: 'test-results/e2e.json' }]],
+  globalTeardown: './e2e/teardown.ts',
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    browserName: 'chromium',
+    launchOptions: {
+      // Debian's Chromium: Playwright's own browser builds cannot be downloaded here.
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    },
+  },
+  webServer: {
+    command: `node server/cli.ts start --port ${port}`,
+    url: `http://127.0.0.1:${port}/api/health`,
+    env: { ...e2eEnv, LOG_LEVEL: 'warn' },
+    timeout: 300_000,
+    reuseExistingServer: false,
+    stdout: 'pipe',
+  },
+});

@@ -1,0 +1,28 @@
+#!/bin/sh
+# The whole test suite: types, unit and integration tests against a real local cluster, then
+# end-to-end tests in Chromium. Run through `npm test`, so node_modules/.bin (Node 24) is on PATH.
+set -eu
+cd "$(dirname "$0")/.."
+sh scripts/ensure-chromium.sh
+mkdir -p test-results
+
+echo "== type check"
+tsc --noEmit
+
+echo "== Kubernetes toolchain (built from source once, then cached)"
+node server/cli.ts cluster build
+
+echo "== course site"
+astro build >test-results/astro-build.log 2>&1 || { cat test-results/astro-build.log; exit 1; }
+
+echo "== unit and integration tests"
+node --test --test-concurrency=1 \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=tap --test-reporter-destination=test-results/node.tap \
+  'server/**/*.test.ts' || node_failed=1
+
+echo "== end-to-end tests"
+playwright test || e2e_failed=1
+
+node scripts/test-summary.ts test-results/node.tap test-results/e2e.json
+[ -z "${node_failed:-}" ] && [ -z "${e2e_failed:-}" ]

@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+import { dirname } from 'node:path';
+import { Command, Option } from 'commander';
+import { probeCluster } from './cluster/health.ts';
+import { ensureToolchain } from './cluster/local/toolchain.ts';
+import { clearRecord, readRecord, writeRecord } from './cluster/record.ts';
+import { chooseProvider, currentProvider, type ProviderChoice } from './cluster/select.ts';
+import { CnlabError } from './errors.ts';
+import { createProgress } from './progress.ts';
+import { startPlatform } from './start.ts';
+
+const program = new Command('cnlab').description('cnlab: Kubernetes courses with a real cluster behind every lesson');
+
+const providerOption = () =>
+  new Option('-p, --provider <name>', 'cluster provider: auto, local, kind or kubeconfig (env CNLAB_PROVIDER)');
+const contextOption = () => new Option('--context <name>', 'kubeconfig context, for the kubeconfig provider');
+
+type ClusterFlags = { provider?: string; context?: string };
+const choice = (flags: ClusterFlags): ProviderChoice => ({ requested: flags.provider, context: flags.context });
+
+const cluster = program.command('cluster').description('bring the Kubernetes cluster up or down, or inspect it');
+
+cluster
+  .command('up')
+  .description('start the cluster (building the local control plane on first use) and wait until it is healthy')
+  .addOption(providerOption())
+  .addOption(contextOption())
+  .action(async (flags: ClusterFlags) => {
+    const progress = createProgress();
+    const provider = await chooseProvider(choice(flags), progress);
+    const access = await provider.up(progress);
+    await writeRecord(access);
+    const health = await probeCluster(access);
+    progress.info(`cluster ready (${provider.name}, ${health.version}, ${health.readyNodes} nodes) in ${progress.elapsed().toFixed(1)}s`);
+  });
+
+cluster
+  .command('build')
+  .description("build the local provider's Kubernetes, etcd and kwok binaries into the cache, or check they are there")
+  .action(async () => {
+    const progress = createProgress();
+    const toolchain = await ensureToolchain(progress);
+    progress.info(`binaries ready in ${dirname(toolchain.kubectl)} and beside it (${progress.elapsed().toFixed(1)}s)`);
+  });
+
+cluster
+  .command('down')
+  .description('stop the cluster and leave nothing running')
+  .addOption(providerOption())
+  .action(async (flags: ClusterFlags) => {
+    const progress = createProgress();
+    const provider = await currentProvider(choice(flags));
+    if (!provider) {
+      progress.info('no cluster is up');
+      return;
+    }
+    await provider.down(progress);
+    await clearRecord();
+  });
+
+cluster
+  .command('status')
+  .description('print provider, version, API URL, node count and health; exits 1 unless healthy')
+  .option('--json', 'print JSON')
+  .action(async (flags: { json?: boolean }) => {
+    const access = await readRecord();
+    const health = access ? await probeCluster(access) : undefined;
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify(health ?? { healthy: false, message: 'no cluster is up' }, null, 2)}\n`);
+    } else if (!health) {
+      process.stdout.write('no cluster is up: run `cnlab cluster up`\n');
+    } else {
+      const rows: [string, string | number | undefined][] = [
+        ['provider', health.provider],
+        ['version', health.version ?? 'unknown'],
+        ['api', health.apiUrl],
+        ['nodes', `${health.nodes} (${health.readyNodes} Ready)`],
+        ['health', health.healthy ? 'healthy' : `unhealthy: ${health.message}`],
+      ];
+      for (const [key, value] of rows) process.stdout.write(`${`${key}:`.padEnd(10)}${value}\n`);
+    }
+    process.exitCode = health?.healthy ? 0 : 1;
+  });
+
+cluster
+  .command('kubeconfig')
+  .description('print the path of the admin kubeconfig (export KUBECONFIG=$(cnlab cluster kubeconfig))')
+  .action(async () => {
+    const access = await readRecord();
+    if (!access) throw new CnlabError('no cluster is up', 'run `cnlab cluster up` first');
+    process.stdout.write(`${access.kubeconfig}\n`);
+  });
+
+program
+  .command('start')
+  .description('bring the cluster up, build the course site if needed, and serve the platform')
+  .addOption(providerOption())
+  .addOption(contextOption())
+  .addOption(new Option('--host <address>', 'address to listen on').env('HOST').default('127.0.0.1'))
+  .addOption(new Option('--port <number>', 'port to listen on').env('PORT').default('4321').argParser(parsePort))
+  .action(async (flags: ClusterFlags & { host: string; port: number | string }) => {
+    await startPlatform({ ...choice(flags), host: flags.host, port: Number(flags.port) });
+  });
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new CnlabError(`"${value}" is not a port number`, 'use 1-65535');
+  return port;
+}
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  if (!(error instanceof CnlabError)) throw error;
+  process.stderr.write(`error: ${error.message}\n${error.hint ? `  what to do: ${error.hint}\n` : ''}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,80 @@
+import { CoreV1Api, KubeConfig, VersionApi, type V1Node } from '@kubernetes/client-node';
+import type { ClusterAccess, ProviderName } from './provider.ts';
+
+export type ClusterHealth = {
+  provider: ProviderName;
+  healthy: boolean;
+  apiUrl?: string;
+  version?: string;
+  nodes: number;
+  readyNodes: number;
+  /** Why the cluster is not healthy, in words a user can act on. */
+  message?: string;
+};
+
+export function loadKubeConfig(access: ClusterAccess): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(access.kubeconfig);
+  if (access.context) kc.setCurrentContext(access.context);
+  return kc;
+}
+
+const isReady = (node: V1Node) =>
+  node.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True') ?? false;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms / 1000}s`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Asks the API server who it is and which nodes are Ready: the two facts every feature relies on. */
+export async function probeCluster(access: ClusterAccess, timeoutMs = 5000): Promise<ClusterHealth> {
+  let kc: KubeConfig;
+  try {
+    kc = loadKubeConfig(access);
+  } catch (error) {
+    return { provider: access.provider, healthy: false, nodes: 0, readyNodes: 0, message: `cannot read kubeconfig ${access.kubeconfig}: ${(error as Error).message}` };
+  }
+  const apiUrl = kc.getCurrentCluster()?.server;
+  try {
+    const [version, nodeList] = await withTimeout(
+      Promise.all([kc.makeApiClient(VersionApi).getCode(), kc.makeApiClient(CoreV1Api).listNode()]),
+      timeoutMs,
+      `the API server at ${apiUrl}`,
+    );
+    const readyNodes = nodeList.items.filter(isReady).length;
+    return {
+      provider: access.provider,
+      healthy: readyNodes > 0,
+      apiUrl,
+      version: version.gitVersion,
+      nodes: nodeList.items.length,
+      readyNodes,
+      ...(readyNodes > 0 ? {} : { message: 'the API answers but no node is Ready yet' }),
+    };
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code;
+    return {
+      provider: access.provider,
+      healthy: false,
+      apiUrl,
+      nodes: 0,
+      readyNodes: 0,
+      message: `the API server at ${apiUrl} does not answer: ${cause ?? (error as Error).message}`,
+    };
+  }
+}
+
+/** Polls until the cluster is healthy with at least `nodes` Ready nodes, or gives up with the last reason. */
+export async function waitHealthy(access: ClusterAccess, nodes: number, timeoutMs: number): Promise<ClusterHealth> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const health = await probeCluster(access);
+    if (health.healthy && health.readyNodes >= nodes) return health;
+    if (Date.now() > deadline) return health;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}

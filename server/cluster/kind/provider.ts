@@ -1,0 +1,89 @@
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CnlabError } from '../../errors.ts';
+import { run, tail } from '../../exec.ts';
+import { cacheDir, projectRoot, stateDir } from '../../paths.ts';
+import { versions } from '../../versions.ts';
+import { dockerDaemon } from '../docker.ts';
+import type { ClusterAccess, ClusterProvider } from '../provider.ts';
+
+const configFile = join(projectRoot, 'server', 'cluster', 'kind', 'kind-config.yaml');
+
+/** kind: the provider wherever a Docker daemon answers. */
+export function kindProvider(options: { clusterName: string }): ClusterProvider {
+  const binDir = join(cacheDir(), 'bin', `kind-${versions.kind}`);
+  const kind = join(binDir, 'kind');
+  const kubeconfigDir = join(stateDir(), 'kind', options.clusterName);
+  const access: ClusterAccess = {
+    provider: 'kind',
+    kubeconfig: join(kubeconfigDir, 'kubeconfig'),
+    context: `kind-${options.clusterName}`,
+  };
+
+  async function clusters(): Promise<string[]> {
+    const listed = await run(kind, ['get', 'clusters']);
+    return listed.code === 0 ? listed.stdout.split('\n').filter(Boolean) : [];
+  }
+
+  // A kind binary is reused only if it reports the pinned version; anything else is reinstalled.
+  async function ensureKind(): Promise<void> {
+    if (existsSync(kind) && (await run(kind, ['version'])).stdout.includes(` ${versions.kind} `)) return;
+    const installed = await run('go', ['install', `sigs.k8s.io/kind@${versions.kind}`], {
+      env: { ...process.env, GOBIN: binDir, CGO_ENABLED: '0' },
+    }).catch(() => {
+      throw new CnlabError('Go is not installed: cnlab installs kind with it', 'install Go 1.25 or newer and put `go` on PATH');
+    });
+    if (installed.code !== 0) throw new CnlabError(`could not install kind ${versions.kind}:\n${tail(installed.stderr)}`);
+  }
+
+  async function requireDocker(): Promise<void> {
+    const docker = await dockerDaemon();
+    if (docker.state === 'absent') {
+      throw new CnlabError('the kind provider needs Docker, and no docker command was found', 'use --provider local');
+    }
+    if (docker.state === 'broken') {
+      throw new CnlabError(`the kind provider needs Docker, and its daemon is not usable: ${docker.reason}`, 'start Docker, or use --provider local');
+    }
+  }
+
+  return {
+    name: 'kind',
+
+    async exists() {
+      if ((await dockerDaemon()).state !== 'ok' || !existsSync(kind)) return false;
+      return (await clusters()).includes(options.clusterName);
+    },
+
+    async up(progress) {
+      await requireDocker();
+      await progress.step(`install kind ${versions.kind}`, ensureKind);
+      await mkdir(kubeconfigDir, { recursive: true, mode: 0o700 });
+      const args = ['--name', options.clusterName, '--kubeconfig', access.kubeconfig];
+      if ((await clusters()).includes(options.clusterName)) {
+        // Re-export so the kubeconfig matches the running cluster even if the file was removed.
+        const exported = await run(kind, ['export', 'kubeconfig', ...args]);
+        if (exported.code !== 0) throw new CnlabError(`kind could not export the kubeconfig:\n${tail(exported.stderr)}`);
+      } else {
+        const created = await progress.step(`create kind cluster "${options.clusterName}"`, () =>
+          run(kind, ['create', 'cluster', ...args, '--config', configFile, '--wait', '120s']),
+        );
+        if (created.code !== 0) {
+          throw new CnlabError(`kind could not create the cluster:\n${tail(created.stderr)}`, 'check `docker info`, then run `cnlab cluster up` again');
+        }
+      }
+      await chmod(kubeconfigDir, 0o700);
+      await chmod(access.kubeconfig, 0o600);
+      return access;
+    },
+
+    async down(progress) {
+      await requireDocker();
+      await progress.step(`delete kind cluster "${options.clusterName}"`, async () => {
+        const deleted = await run(kind, ['delete', 'cluster', '--name', options.clusterName, '--kubeconfig', access.kubeconfig]);
+        if (deleted.code !== 0) throw new CnlabError(`kind could not delete the cluster:\n${tail(deleted.stderr)}`);
+      });
+      await rm(kubeconfigDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,21 @@
+import type { Progress } from '../progress.ts';
+
+export const providerNames = ['local', 'kind', 'kubeconfig'] as const;
+export type ProviderName = (typeof providerNames)[number];
+
+/** Where to reach a cluster with admin rights; the server and the graders only ever need this. */
+export type ClusterAccess = {
+  provider: ProviderName;
+  kubeconfig: string;
+  context?: string;
+};
+
+export type ClusterProvider = {
+  readonly name: ProviderName;
+  /** Brings the cluster up, or confirms it is up; safe to call again. */
+  up(progress: Progress): Promise<ClusterAccess>;
+  /** Stops the cluster and leaves no process running. */
+  down(progress: Progress): Promise<void>;
+  /** Whether this provider has created a cluster that still exists (running or not). */
+  exists(): Promise<boolean>;
+};

@@ -1,0 +1,39 @@
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { type ClusterHealth, probeCluster } from '../cluster/health.ts';
+import type { ClusterAccess } from '../cluster/provider.ts';
+
+export type AppOptions = {
+  siteDir: string;
+  /** The cluster to report on; undefined when none has been brought up. */
+  cluster: () => Promise<ClusterAccess | undefined>;
+  logger: FastifyBaseLogger;
+};
+
+// A page refresh or a monitoring probe should not turn into a burst of API calls.
+const HEALTH_CACHE_MS = 2000;
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: options.logger, disableRequestLogging: true });
+
+  let cached: { at: number; health: ClusterHealth | undefined } | undefined;
+  app.get('/api/health', async (_request, reply) => {
+    if (!cached || Date.now() - cached.at > HEALTH_CACHE_MS) {
+      const access = await options.cluster();
+      cached = { at: Date.now(), health: access && (await probeCluster(access)) };
+    }
+    const { health } = cached;
+    const status = health?.healthy ? 'ok' : 'unavailable';
+    return reply.code(health?.healthy ? 200 : 503).send({
+      status,
+      cluster: health ?? { healthy: false, message: 'no cluster is up: run `cnlab cluster up`' },
+    });
+  });
+
+  await app.register(fastifyStatic, { root: options.siteDir, wildcard: false });
+  app.setNotFoundHandler((request, reply) => {
+    if (request.url.startsWith('/api/')) return reply.code(404).send({ error: `no API route ${request.method} ${request.url}` });
+    return reply.code(404).sendFile('404.html');
+  });
+  return app;
+}

@@ -1,0 +1,40 @@
+import { writeRecord, readRecord } from './cluster/record.ts';
+import { chooseProvider, type ProviderChoice } from './cluster/select.ts';
+import { CnlabError } from './errors.ts';
+import { buildApp } from './http/app.ts';
+import { logger } from './log.ts';
+import { createProgress } from './progress.ts';
+import { ensureSiteBuilt, siteDir } from './site.ts';
+
+export type StartOptions = ProviderChoice & { host: string; port: number };
+
+/** `npm start`: cluster up, site built, server listening; then says where to go. */
+export async function startPlatform(options: StartOptions): Promise<void> {
+  const progress = createProgress();
+  const provider = await chooseProvider(options, progress);
+  await writeRecord(await provider.up(progress));
+  await ensureSiteBuilt(progress);
+
+  // The record is read on every health check so a `cnlab cluster down` is reported at once.
+  const app = await buildApp({ siteDir, cluster: readRecord, logger });
+  try {
+    await app.listen({ host: options.host, port: options.port });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new CnlabError(
+        `port ${options.port} on ${options.host} is already in use`,
+        `stop the program using it, or start on another port: PORT=${options.port + 1} npm start`,
+      );
+    }
+    throw error;
+  }
+  const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}/`;
+  progress.info(`cnlab is ready in ${progress.elapsed().toFixed(1)}s: open ${url}`);
+  progress.info('Ctrl-C stops the server; the cluster keeps running for a fast restart (`npm run cnlab -- cluster down` stops it)');
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      void app.close().then(() => process.exit(0));
+    });
+  }
+}
