@@ -10,7 +10,9 @@ export default defineConfig({
     starlight({
       title: 'cnlab',
       description: 'Learn cloud native and Kubernetes with a real cluster behind every lesson.',
-      sidebar: [{ label: 'Kubernetes fundamentals', items: [{ autogenerate: { directory: 'fundamentals' } }] }],
+      // Lessons are listed by slug, in teaching order. (Starlight's `autogenerate` only finds
+      // pages under src/content/docs, and the course keeps its lessons in content/.)
+      sidebar: [{ label: 'Kubernetes fundamentals', items: ['fundamentals/architecture'] }],
     }),
   ],
 });

@@ -15,6 +15,8 @@ export default defineConfig({
   timeout: 60_000,
   workers: 1,
   reporter: [['list'], ['json', { outputFile: 'test-results/e2e.json' }]],
+  // Playwright empties its output folder on start; the unit test report lives beside it.
+  outputDir: 'test-results/e2e',
   globalTeardown: './e2e/teardown.ts',
   use: {
     baseURL: `http://127.0.0.1:${port}`,

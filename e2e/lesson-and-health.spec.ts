@@ -6,12 +6,13 @@ test('the sample lesson renders from content/', async ({ page }) => {
   await expect(page.getByRole('heading', { level: 1 })).toContainText('Kubernetes architecture');
   await expect(page.getByRole('main')).toContainText('kube-apiserver');
   // Starlight's navigation and search are part of the course experience, not extras.
-  await expect(page.getByRole('navigation').first()).toBeVisible();
+  await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /Kubernetes architecture/ })).toBeVisible();
   await expect(page.getByRole('button', { name: /search/i }).first()).toBeVisible();
 });
 
-test('/api/health reports the local cluster healthy with its nodes', async ({ page, request }) => {
+test('the lesson shows, and /api/health reports, the local cluster healthy with its nodes', async ({ page, request }) => {
   await page.goto('/fundamentals/architecture/');
+  await expect(page.getByRole('status')).toContainText(`Lab cluster healthy: Kubernetes ${versions.kubernetes} (local), 2 nodes ready`);
   const response = await request.get('/api/health');
   expect(response.status()).toBe(200);
   const body = (await response.json()) as {

@@ -27,5 +27,3 @@ export function createProgress(write: (line: string) => void = (line) => process
     elapsed: () => (performance.now() - started) / 1000,
   };
 }
-
-export const silentProgress: Progress = createProgress(() => {});

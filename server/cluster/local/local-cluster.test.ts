@@ -144,7 +144,8 @@ test('kubectl exec never runs a command on the host', async () => {
 test('kubectl logs returns the simulated output the platform configures', async () => {
   const pod = (await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace, labelSelector: 'app=web' })).items[0];
   const logsFile = join(stateDir, 'web.log');
-  await writeFile(logsFile, '10.0.0.1 - - "GET / HTTP/1.1" 200 615\n');
+  // kwok replays files in the CRI log format the kubelet writes: time, stream, tag, message.
+  await writeFile(logsFile, '2026-01-01T10:00:00.000000000Z stdout F 10.0.0.1 - - "GET / HTTP/1.1" 200 615\n');
   await kc.makeApiClient(CustomObjectsApi).createClusterCustomObject({
     group: 'kwok.x-k8s.io',
     version: 'v1alpha1',

@@ -40,6 +40,10 @@ export function localProvider(options: { clusterName: string; apiPort?: number }
     new CnlabError(`kwokctl could not ${what}:\n${tail(output.stderr || output.stdout)}`, hint);
 
   const exists = async () => existsSync(join(clusterDir, 'kwok.yaml'));
+  // `delete cluster` rejects an empty --kubeconfig (create accepts it); a file inside the
+  // cluster folder keeps it away from ~/.kube/config and disappears with the folder.
+  const deleteCluster = (toolchain: Toolchain) =>
+    kwokctl(toolchain, ['delete', 'cluster', '--kubeconfig', join(clusterDir, 'kwokctl-contexts.yaml')]);
 
   async function create(toolchain: Toolchain, progress: Progress): Promise<void> {
     if (options.apiPort !== undefined) await assertPortFree(options.apiPort);
@@ -57,7 +61,7 @@ export function localProvider(options: { clusterName: string; apiPort?: number }
       ]),
     );
     if (created.code !== 0) {
-      await kwokctl(toolchain, ['delete', 'cluster', '--kubeconfig', '']);
+      await deleteCluster(toolchain);
       throw failed('create the cluster', created, 'run `cnlab cluster up` again; if it keeps failing, the lines above say which component did not start');
     }
     await protectSecrets();
@@ -102,7 +106,7 @@ export function localProvider(options: { clusterName: string; apiPort?: number }
         const started = await progress.step('restart the control plane', () => kwokctl(toolchain, ['start', 'cluster']));
         if (started.code !== 0) {
           progress.info(`restart failed; recreating the cluster:\n${tail(started.stderr, 5)}`);
-          await kwokctl(toolchain, ['delete', 'cluster', '--kubeconfig', '']);
+          await deleteCluster(toolchain);
           await create(toolchain, progress);
         }
       } else {
@@ -120,9 +124,7 @@ export function localProvider(options: { clusterName: string; apiPort?: number }
       const pids = await componentPids(clusterDir);
       const toolchain = await cachedToolchain();
       const deleted = toolchain
-        ? await progress.step(`delete cluster "${options.clusterName}"`, () =>
-            kwokctl(toolchain, ['delete', 'cluster', '--kubeconfig', '']),
-          )
+        ? await progress.step(`delete cluster "${options.clusterName}"`, () => deleteCluster(toolchain))
         : undefined;
       // kwokctl stops components by pid file; anything that outlived it (or a cluster whose
       // binaries were removed from the cache) is stopped here, so `down` leaves nothing running.
