@@ -6,14 +6,15 @@ cd "$(dirname "$0")/.."
 sh scripts/ensure-chromium.sh
 mkdir -p test-results
 
-echo "== type check"
-tsc --noEmit
-
 echo "== Kubernetes toolchain (built from source once, then cached)"
 node server/cli.ts cluster build
 
 echo "== course site"
 astro build >test-results/astro-build.log 2>&1 || { cat test-results/astro-build.log; exit 1; }
+
+# After the build: it generates the types of astro:content (.astro/) that the checker reads.
+echo "== type check"
+tsc --noEmit
 
 echo "== unit and integration tests"
 node --test --test-concurrency=1 \
