@@ -43,11 +43,12 @@ test('the kubeconfig provider without a kubeconfig explains what to set', async 
 
 test('a missing Go toolchain is reported before anything is built', async () => {
   const result = await cli(['cluster', 'build'], {
-    PATH: '/nonexistent',
+    CNLAB_GO: '/nonexistent/go',
     CNLAB_CACHE_DIR: await mkdtemp(join(tmpdir(), 'cnlab-cache-')),
   });
   assert.equal(result.code, 1);
-  assert.match(result.stderr, /Go is not installed/);
+  assert.match(result.stderr, /CNLAB_GO="\/nonexistent\/go" cannot be run, and the local provider builds Kubernetes/);
+  assert.match(result.stderr, /what to do: install Go/);
   noStackTrace(result.stderr);
 });
 

@@ -3,6 +3,7 @@ import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CnlabError } from '../../errors.ts';
 import { run, tail } from '../../exec.ts';
+import { findGo } from '../../go.ts';
 import { cacheDir, projectRoot, stateDir } from '../../paths.ts';
 import { versions } from '../../versions.ts';
 import { dockerDaemon } from '../docker.ts';
@@ -29,11 +30,8 @@ export function kindProvider(options: { clusterName: string }): ClusterProvider 
   // A kind binary is reused only if it reports the pinned version; anything else is reinstalled.
   async function ensureKind(): Promise<void> {
     if (existsSync(kind) && (await run(kind, ['version'])).stdout.includes(` ${versions.kind} `)) return;
-    const installed = await run('go', ['install', `sigs.k8s.io/kind@${versions.kind}`], {
-      env: { ...process.env, GOBIN: binDir, CGO_ENABLED: '0' },
-    }).catch(() => {
-      throw new CnlabError('Go is not installed: cnlab installs kind with it', 'install Go 1.25 or newer and put `go` on PATH');
-    });
+    const go = await findGo('cnlab installs kind with it');
+    const installed = await run(go.bin, ['install', `sigs.k8s.io/kind@${versions.kind}`], { env: { ...go.env, GOBIN: binDir } });
     if (installed.code !== 0) throw new CnlabError(`could not install kind ${versions.kind}:\n${tail(installed.stderr)}`);
   }
 

@@ -3,6 +3,7 @@ import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/p
 import { join } from 'node:path';
 import { CnlabError } from '../../errors.ts';
 import { run, tail } from '../../exec.ts';
+import { findGo, type Go } from '../../go.ts';
 import { cacheDir } from '../../paths.ts';
 import type { Progress } from '../../progress.ts';
 import { versions } from '../../versions.ts';
@@ -24,7 +25,7 @@ type Component = {
   /** Folder name under the cache, one per version so upgrades never mix binaries. */
   id: string;
   binaries: string[];
-  build(goEnv: NodeJS.ProcessEnv, workDir: string, outDir: string, progress: Progress): Promise<void>;
+  build(go: Go, workDir: string, outDir: string, progress: Progress): Promise<void>;
 };
 
 const STAMP = 'cnlab-complete.json';
@@ -36,10 +37,10 @@ const components: Component[] = [
   {
     id: `kubernetes-${versions.kubernetes}`,
     binaries: kubernetesCommands,
-    async build(goEnv, workDir, outDir, progress) {
+    async build(goTool, workDir, outDir, progress) {
       const version = versions.kubernetes;
       const downloaded = await progress.step(`kubernetes ${version}: download module`, () =>
-        goJson(goEnv, workDir, ['mod', 'download', '-json', `k8s.io/kubernetes@${version}`]),
+        goJson(goTool, workDir, ['mod', 'download', '-json', `k8s.io/kubernetes@${version}`]),
       );
       const goMod = await readFile(String(downloaded.GoMod), 'utf8');
       const info = JSON.parse(await readFile(String(downloaded.Info), 'utf8')) as { Time: string };
@@ -50,7 +51,7 @@ const components: Component[] = [
           .map((command) => `\t_ "k8s.io/kubernetes/cmd/${command}"`)
           .join('\n')}\n)\n`,
       );
-      await progress.step(`kubernetes ${version}: resolve dependencies`, () => go(goEnv, workDir, ['mod', 'tidy']));
+      await progress.step(`kubernetes ${version}: resolve dependencies`, () => go(goTool, workDir, ['mod', 'tidy']));
       const [major, minor] = version.slice(1).split('.');
       const stamp = (name: string, value: string) => `-X k8s.io/component-base/version.${name}=${value}`;
       const ldflags = [
@@ -62,7 +63,7 @@ const components: Component[] = [
         stamp('buildDate', info.Time),
       ].join(' ');
       await progress.step(`kubernetes ${version}: compile ${kubernetesCommands.join(', ')} (the long part)`, () =>
-        go(goEnv, workDir, [
+        go(goTool, workDir, [
           'build',
           '-trimpath',
           '-ldflags',
@@ -77,29 +78,29 @@ const components: Component[] = [
   {
     id: `etcd-${versions.etcd}`,
     binaries: ['etcd'],
-    async build(goEnv, workDir, outDir, progress) {
+    async build(goTool, workDir, outDir, progress) {
       // etcd's own main package is a one-line call into etcdmain; the wrapper does the same
       // so the server module (with its published dependencies) can be built from the proxy.
       await writeFile(
         join(workDir, 'go.mod'),
-        `module cnlab.local/etcd-build\n\ngo 1.25\n\nrequire go.etcd.io/etcd/server/v3 ${versions.etcd}\n`,
+        `module cnlab.local/etcd-build\n\ngo 1.26\n\nrequire go.etcd.io/etcd/server/v3 ${versions.etcd}\n`,
       );
       await writeFile(
         join(workDir, 'main.go'),
         'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() {\n\tetcdmain.Main(os.Args)\n}\n',
       );
-      await progress.step(`etcd ${versions.etcd}: resolve dependencies`, () => go(goEnv, workDir, ['mod', 'tidy']));
+      await progress.step(`etcd ${versions.etcd}: resolve dependencies`, () => go(goTool, workDir, ['mod', 'tidy']));
       await progress.step(`etcd ${versions.etcd}: compile`, () =>
-        go(goEnv, workDir, ['build', '-trimpath', '-ldflags', '-s -w', '-o', join(outDir, 'etcd'), '.']),
+        go(goTool, workDir, ['build', '-trimpath', '-ldflags', '-s -w', '-o', join(outDir, 'etcd'), '.']),
       );
     },
   },
   {
     id: `kwok-${versions.kwok}`,
     binaries: ['kwok', 'kwokctl'],
-    async build(goEnv, workDir, outDir, progress) {
+    async build(goTool, workDir, outDir, progress) {
       await progress.step(`kwok ${versions.kwok}: go install kwok, kwokctl`, () =>
-        go({ ...goEnv, GOBIN: outDir }, workDir, [
+        go({ ...goTool, env: { ...goTool.env, GOBIN: outDir } }, workDir, [
           'install',
           '-trimpath',
           `sigs.k8s.io/kwok/cmd/kwok@${versions.kwok}`,
@@ -162,7 +163,7 @@ export async function cachedToolchain(): Promise<Toolchain | undefined> {
 }
 
 async function buildComponent(component: Component, progress: Progress): Promise<void> {
-  const goEnv = await goEnvironment();
+  const goTool = await findGo('the local provider builds Kubernetes, etcd and kwok from source with it');
   const root = join(cacheDir(), 'bin');
   await mkdir(root, { recursive: true });
   // Leftovers of an interrupted build are never reused; a build still running elsewhere is left alone.
@@ -175,7 +176,7 @@ async function buildComponent(component: Component, progress: Progress): Promise
   await rm(workDir, { recursive: true, force: true });
   await mkdir(workDir, { recursive: true });
   await mkdir(outDir, { recursive: true });
-  await component.build(goEnv, workDir, outDir, progress);
+  await component.build(goTool, workDir, outDir, progress);
 
   const sizes: Record<string, number> = {};
   for (const name of component.binaries) {
@@ -190,23 +191,8 @@ async function buildComponent(component: Component, progress: Progress): Promise
   await rm(workDir, { recursive: true, force: true });
 }
 
-async function goEnvironment(): Promise<NodeJS.ProcessEnv> {
-  const env: NodeJS.ProcessEnv = { ...process.env, CGO_ENABLED: '0' };
-  let version;
-  try {
-    version = await run('go', ['env', 'GOVERSION'], { env });
-  } catch {
-    throw new CnlabError(
-      'Go is not installed: the local provider builds Kubernetes, etcd and kwok from source with it',
-      'install Go 1.25 or newer and put `go` on PATH, or choose another provider with --provider kind|kubeconfig',
-    );
-  }
-  if (version.code !== 0) throw new CnlabError(`\`go env\` failed:\n${tail(version.stderr)}`);
-  return env;
-}
-
-async function go(env: NodeJS.ProcessEnv, cwd: string, args: string[]): Promise<string> {
-  const result = await run('go', args, { env, cwd });
+async function go(tool: Go, cwd: string, args: string[]): Promise<string> {
+  const result = await run(tool.bin, args, { env: tool.env, cwd });
   if (result.code !== 0) {
     throw new CnlabError(
       `\`go ${args.slice(0, 2).join(' ')}\` failed in ${cwd}:\n${tail(result.stderr || result.stdout)}`,
@@ -216,7 +202,7 @@ async function go(env: NodeJS.ProcessEnv, cwd: string, args: string[]): Promise<
   return result.stdout;
 }
 
-async function goJson(env: NodeJS.ProcessEnv, cwd: string, args: string[]): Promise<Record<string, unknown>> {
-  return JSON.parse(await go(env, cwd, args)) as Record<string, unknown>;
+async function goJson(tool: Go, cwd: string, args: string[]): Promise<Record<string, unknown>> {
+  return JSON.parse(await go(tool, cwd, args)) as Record<string, unknown>;
 }
 

@@ -18,7 +18,7 @@ export function kubernetesWrapperGoMod(upstreamGoMod: string, version: string): 
   return [
     'module cnlab.local/kubernetes-build',
     '',
-    directive('go') ?? 'go 1.25',
+    directive('go') ?? 'go 1.26',
     directive('godebug') ?? '',
     '',
     `require k8s.io/kubernetes ${version}`,
