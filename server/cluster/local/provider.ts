@@ -103,6 +103,7 @@ export function localProvider(options: { clusterName: string; apiPort?: number }
           return access;
         }
         progress.info(`cluster "${options.clusterName}" exists but is not healthy (${health.message}); restarting it`);
+        await forgetStoppedComponents(clusterDir);
         const started = await progress.step('restart the control plane', () => kwokctl(toolchain, ['start', 'cluster']));
         if (started.code !== 0) {
           progress.info(`restart failed; recreating the cluster:\n${tail(started.stderr, 5)}`);
@@ -121,27 +122,41 @@ export function localProvider(options: { clusterName: string; apiPort?: number }
         progress.info(`no local cluster "${options.clusterName}" to stop`);
         return;
       }
-      const pids = await componentPids(clusterDir);
+      const components = await componentPids(clusterDir);
       const toolchain = await cachedToolchain();
       const deleted = toolchain
         ? await progress.step(`delete cluster "${options.clusterName}"`, () => deleteCluster(toolchain))
         : undefined;
       // kwokctl stops components by pid file; anything that outlived it (or a cluster whose
       // binaries were removed from the cache) is stopped here, so `down` leaves nothing running.
-      for (const pid of pids) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+      for (const { pid } of components) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
       if (!toolchain) await rm(clusterDir, { recursive: true, force: true });
       if (deleted && deleted.code !== 0) throw failed('delete the cluster', deleted);
     },
   };
 }
 
-async function componentPids(clusterDir: string): Promise<number[]> {
+type ComponentPid = { pidFile: string; pid: number };
+
+async function componentPids(clusterDir: string): Promise<ComponentPid[]> {
   const pidDir = join(clusterDir, 'pids');
   if (!existsSync(pidDir)) return [];
-  const pids = await Promise.all(
-    (await readdir(pidDir)).map(async (file) => Number.parseInt(await readFile(join(pidDir, file), 'utf8'), 10)),
+  const entries = await Promise.all(
+    (await readdir(pidDir)).map(async (file) => ({
+      pidFile: join(pidDir, file),
+      pid: Number.parseInt(await readFile(join(pidDir, file), 'utf8'), 10),
+    })),
   );
-  return pids.filter((pid) => Number.isInteger(pid) && pid > 1);
+  return entries.filter(({ pid }) => Number.isInteger(pid) && pid > 1);
+}
+
+/**
+ * kwokctl skips a component whose pid answers signal 0, and a zombie does until its parent
+ * (often init, which may reap late) collects it: the pid file of every stopped component goes,
+ * so `kwokctl start` starts it again.
+ */
+async function forgetStoppedComponents(clusterDir: string): Promise<void> {
+  for (const { pidFile, pid } of await componentPids(clusterDir)) if (!isAlive(pid)) await rm(pidFile, { force: true });
 }
 
 function assertPortFree(port: number): Promise<void> {
