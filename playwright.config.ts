@@ -8,6 +8,7 @@ export const e2eEnv = {
   CNLAB_STATE_DIR: join(tmpdir(), 'cnlab-e2e-state'),
   CNLAB_CLUSTER_NAME: 'cnlab-e2e',
   CNLAB_PROVIDER: 'local',
+  CNLAB_COOKIE_SECRET: 'e2e-only-cookie-secret-0123456789abcdef',
 };
 
 export default defineConfig({

@@ -3,7 +3,8 @@
 # end-to-end tests in Chromium. Run through `npm test`, so node_modules/.bin (Node 24) is on PATH.
 set -eu
 cd "$(dirname "$0")/.."
-sh scripts/ensure-chromium.sh
+# The browser for the end-to-end tests, and the terminal sandbox's tools.
+sh scripts/ensure-system-packages.sh /usr/bin/chromium=chromium bwrap=bubblewrap socat=socat
 mkdir -p test-results
 
 echo "== Kubernetes toolchain (built from source once, then cached)"

@@ -1,13 +1,21 @@
 import fastifyStatic from '@fastify/static';
+import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type ClusterHealth, probeCluster } from '../cluster/health.ts';
 import type { ClusterAccess } from '../cluster/provider.ts';
+import { registry } from '../metrics.ts';
+import type { SessionManager } from '../sessions/manager.ts';
+import { registerIdentity } from './identity.ts';
+import { registerSessionRoutes } from './session-routes.ts';
+import { MAX_FRAME_BYTES, registerTerminalSocket } from './terminal-socket.ts';
 
 export type AppOptions = {
   siteDir: string;
   /** The cluster to report on; undefined when none has been brought up. */
   cluster: () => Promise<ClusterAccess | undefined>;
   logger: FastifyBaseLogger;
+  sessions: SessionManager;
+  cookieSecret: string;
 };
 
 // A page refresh or a monitoring probe should not turn into a burst of API calls.
@@ -15,6 +23,11 @@ const HEALTH_CACHE_MS = 2000;
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({ loggerInstance: options.logger, disableRequestLogging: true });
+  await registerIdentity(app, options.cookieSecret);
+  await app.register(fastifyWebsocket, { options: { maxPayload: MAX_FRAME_BYTES } });
+  registerSessionRoutes(app, options.sessions);
+  registerTerminalSocket(app, options.sessions);
+  app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 
   let cached: { at: number; health: ClusterHealth | undefined } | undefined;
   app.get('/api/health', async (_request, reply) => {

@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { SandboxUnavailableError, type SessionManager, SessionsFullError } from '../sessions/manager.ts';
+import { displayNameSchema, ensureLearner, learnerOf, setLearner } from './identity.ts';
+
+const labSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a lab id is lowercase letters, digits and dashes');
+
+export function registerSessionRoutes(app: FastifyInstance, sessions: SessionManager): void {
+  app.get('/api/me', async (request, reply) => {
+    const learner = ensureLearner(request, reply);
+    return { name: learner.name ?? null };
+  });
+
+  app.put('/api/me', async (request, reply) => {
+    const body = z.object({ name: displayNameSchema }).safeParse(request.body);
+    if (!body.success) return reply.code(400).send({ error: body.error.issues[0]?.message });
+    const learner = ensureLearner(request, reply);
+    setLearner(reply, { ...learner, name: body.data.name }, request.protocol === 'https');
+    return { name: body.data.name };
+  });
+
+  app.post('/api/sessions', async (request, reply) => {
+    const body = z.object({ lab: labSchema }).safeParse(request.body);
+    if (!body.success) return reply.code(400).send({ error: body.error.issues[0]?.message });
+    const learner = ensureLearner(request, reply);
+    try {
+      const session = await sessions.open(learner.id, body.data.lab);
+      return reply.code(201).send({ id: session.id, namespace: session.namespace, lab: session.lab, expiresAt: session.expiresAt.toISOString() });
+    } catch (error) {
+      if (error instanceof SessionsFullError) return reply.code(429).header('retry-after', '60').send({ error: error.message });
+      if (error instanceof SandboxUnavailableError) return reply.code(503).send({ error: error.message });
+      request.log.error({ err: error }, 'could not open a session');
+      return reply.code(503).send({ error: `the lab cluster could not prepare your namespace (${(error as Error).message}); try again in a moment` });
+    }
+  });
+
+  app.delete<{ Params: { id: string } }>('/api/sessions/:id', async (request, reply) => {
+    const learner = learnerOf(request);
+    const session = sessions.get(request.params.id);
+    if (!learner || !session || session.learner !== learner.id) return reply.code(404).send({ error: 'no such session' });
+    await sessions.close(session.id, 'closed by the learner');
+    return reply.code(204).send();
+  });
+}

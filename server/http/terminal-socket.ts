@@ -1,0 +1,134 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import { z } from 'zod';
+import { metrics } from '../metrics.ts';
+import type { Session, SessionManager } from '../sessions/manager.ts';
+import type { TerminalClient } from '../sessions/terminal.ts';
+import { learnerOf } from './identity.ts';
+
+// The terminal protocol, one JSON object per text frame.
+//
+//   browser -> server   {"type":"data","data":"ls\r"}          keystrokes or a paste
+//                       {"type":"resize","cols":120,"rows":40}  the terminal's size in cells
+//                       {"type":"ping","id":7}                   liveness; answered by pong
+//   server -> browser   {"type":"attached","namespace":"lab-…"} first frame; the scrollback follows as data
+//                       {"type":"data","data":"…"}               shell output
+//                       {"type":"pong","id":7}
+//                       {"type":"error","message":"…"}           a frame was refused; the shell goes on
+//                       {"type":"exit","reason":"…"}             the shell is gone; the socket closes
+//
+// Frames over MAX_FRAME_BYTES close the socket (ws code 1009). Anything else malformed is answered
+// with an error frame and dropped.
+
+export const MAX_FRAME_BYTES = 1024 * 1024;
+const LIMITS = { cols: 500, rows: 200 };
+// Input allowance per socket: a burst the size of the largest frame, then a steady rate far above
+// typing speed. A flood beyond it is dropped with an error, never queued.
+const INPUT_BURST_BYTES = MAX_FRAME_BYTES;
+const INPUT_BYTES_PER_SECOND = 256 * 1024;
+
+const clientMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('data'), data: z.string() }),
+  z.object({ type: z.literal('resize'), cols: z.number().int().min(1).max(LIMITS.cols), rows: z.number().int().min(1).max(LIMITS.rows) }),
+  z.object({ type: z.literal('ping'), id: z.number().or(z.string()).optional() }),
+]);
+
+/** Whether a browser request comes from a page this server served (the WebSocket CSRF check). */
+function sameOrigin(request: FastifyRequest): boolean {
+  const origin = request.headers.origin;
+  if (!origin) return false;
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+export function registerTerminalSocket(app: FastifyInstance, sessions: SessionManager): void {
+  app.get<{ Params: { id: string } }>(
+    '/api/sessions/:id/terminal',
+    {
+      websocket: true,
+      // Checked before the upgrade, so a refused attach gets a plain HTTP status.
+      preValidation: async (request, reply) => {
+        if (!sameOrigin(request)) return reply.code(403).send({ error: 'terminal connections are accepted only from this site\'s own pages' });
+        const learner = learnerOf(request);
+        if (!learner) return reply.code(401).send({ error: 'no learner cookie: open the lesson page first' });
+        const session = sessions.get(request.params.id);
+        // Another learner's session id and an unknown one get the same answer.
+        if (!session || session.learner !== learner.id) return reply.code(404).send({ error: 'no such session: start the terminal again' });
+      },
+    },
+    (socket, request) => {
+      const session = sessions.get(request.params.id);
+      if (!session) {
+        socket.close(1011, 'session closed');
+        return;
+      }
+      attach(socket, session, sessions);
+    },
+  );
+}
+
+function attach(socket: WebSocket, session: Session, sessions: SessionManager): void {
+  const send = (message: object) => {
+    if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
+  };
+  const client: TerminalClient = {
+    send: (data) => send({ type: 'data', data }),
+    buffered: () => socket.bufferedAmount,
+    ended: () => {
+      send({ type: 'exit', reason: 'the shell has ended (it exited, idled out or expired); start the terminal again for a new one' });
+      socket.close(1000, 'shell ended');
+    },
+  };
+  const refuse = (message: string) => {
+    metrics.errors.inc({ kind: 'terminal_frame' });
+    send({ type: 'error', message });
+  };
+
+  send({ type: 'attached', namespace: session.namespace });
+  const scrollback = session.terminal.attach(client);
+  if (scrollback) client.send(scrollback);
+
+  let allowance = INPUT_BURST_BYTES;
+  let lastRefill = Date.now();
+  const withinAllowance = (bytes: number) => {
+    const now = Date.now();
+    allowance = Math.min(INPUT_BURST_BYTES, allowance + ((now - lastRefill) / 1000) * INPUT_BYTES_PER_SECOND);
+    lastRefill = now;
+    if (bytes > allowance) return false;
+    allowance -= bytes;
+    return true;
+  };
+
+  socket.on('message', (raw, isBinary) => {
+    if (isBinary) return refuse('binary frames are not part of the terminal protocol; send JSON text frames');
+    let parsed;
+    try {
+      parsed = clientMessage.safeParse(JSON.parse(raw.toString()));
+    } catch {
+      return refuse('a frame was not valid JSON and was ignored');
+    }
+    if (!parsed.success) return refuse(`a frame was ignored: ${parsed.error.issues[0]?.message ?? 'unknown message'} (resize is limited to ${LIMITS.cols}x${LIMITS.rows})`);
+    const message = parsed.data;
+    switch (message.type) {
+      case 'data': {
+        const bytes = Buffer.byteLength(message.data);
+        if (!withinAllowance(bytes)) return refuse(`input is arriving faster than ${INPUT_BYTES_PER_SECOND / 1024} KiB/s; ${bytes} bytes were dropped`);
+        metrics.terminalBytes.inc({ direction: 'in' }, bytes);
+        sessions.touch(session);
+        session.terminal.write(message.data);
+        return;
+      }
+      case 'resize':
+        session.terminal.resize(message.cols, message.rows);
+        return;
+      case 'ping':
+        send({ type: 'pong', id: message.id });
+        return;
+    }
+  });
+  socket.on('close', () => session.terminal.detach(client));
+  socket.on('error', () => socket.terminate());
+}

@@ -1,0 +1,29 @@
+import { chmod, rm } from 'node:fs/promises';
+import { connect, createServer, type Server } from 'node:net';
+
+/**
+ * A Unix socket that forwards each connection, byte for byte, to the API server. Sandboxes have
+ * no network of their own; this socket, bound into each one, is their only way out, and it leads
+ * to the API and nowhere else. TLS runs end to end between kubectl and the API server, so the
+ * relay sees neither tokens nor requests.
+ */
+export async function startApiRelay(socketPath: string, api: { host: string; port: number }): Promise<Server> {
+  await rm(socketPath, { force: true });
+  const server = createServer((client) => {
+    const upstream = connect(api.port, api.host);
+    client.pipe(upstream).pipe(client);
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', close);
+    upstream.on('error', close);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, resolve);
+  });
+  // Sessions run as uids of their own; the folder around the socket keeps everyone else out.
+  await chmod(socketPath, 0o666);
+  return server;
+}

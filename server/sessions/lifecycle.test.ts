@@ -1,0 +1,97 @@
+// Session lifecycle on the real platform: caps, idle expiry, and what a restart cleans up.
+import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { CoreV1Api, type KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { loadKubeConfig } from '../cluster/health.ts';
+import { learnerWithShell, newLearner, type Platform, startPlatform } from '../testing/platform.ts';
+import { clusterBindingName, LABELS, MANAGED_BY } from './provision.ts';
+
+const platforms: Platform[] = [];
+let kc: KubeConfig;
+// One state folder, so every server in this file shares one cluster.
+const stateDir = await mkdtemp(join(tmpdir(), 'cnlab-lifecycle-'));
+
+async function platform(settings: Record<string, string>): Promise<Platform> {
+  const started = await startPlatform(settings, stateDir);
+  platforms.push(started);
+  kc ??= loadKubeConfig({ provider: 'local', kubeconfig: (await started.cli('cluster', 'kubeconfig')).stdout.trim() });
+  return started;
+}
+
+after(async () => {
+  for (const started of platforms) await started.stop();
+  await platforms[0]?.cli('cluster', 'down');
+});
+
+async function namespacePhase(name: string): Promise<string | undefined> {
+  try {
+    return (await kc.makeApiClient(CoreV1Api).readNamespace({ name })).status?.phase ?? 'Active';
+  } catch {
+    return undefined;
+  }
+}
+
+async function eventually(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+test('an idle session closes its shell and deletes its namespace', async () => {
+  const server = await platform({ CNLAB_SESSION_IDLE_SECONDS: '3', CNLAB_SESSION_SWEEP_SECONDS: '1' });
+  const { namespace, shell } = await learnerWithShell(server, 'idle');
+  assert.equal(await namespacePhase(namespace), 'Active');
+  await shell.waitFor(() => shell.closed !== undefined, 'the idle session to end', 15_000);
+  assert.ok(shell.frames.some((frame) => frame.type === 'exit'), 'the browser is told the shell ended');
+  await eventually('the namespace to be deleted', async () => (await namespacePhase(namespace)) !== 'Active');
+  await server.stop();
+});
+
+test('caps answer "full, try again" instead of degrading everyone', async () => {
+  const server = await platform({ CNLAB_MAX_SESSIONS_PER_LEARNER: '2', CNLAB_MAX_SESSIONS: '3' });
+  const first = await newLearner(server);
+  assert.equal((await first.openSession('one')).status, 201);
+  assert.equal((await first.openSession('two')).status, 201);
+  // The same lab again is the same session, not a new one.
+  assert.equal((await first.openSession('two')).status, 201);
+  const third = await first.openSession('three');
+  assert.equal(third.status, 429);
+  assert.match(String(third.body.error), /try again/);
+
+  const second = await newLearner(server);
+  assert.equal((await second.openSession('one')).status, 201);
+  const full = await second.openSession('two');
+  assert.equal(full.status, 429);
+  assert.match(String(full.body.error), /all terminals on this server are in use: try again/);
+  await server.stop();
+});
+
+test('a restart deletes expired namespaces and dangling bindings, and keeps live ones', async () => {
+  const first = await platform({});
+  const core = kc.makeApiClient(CoreV1Api);
+  const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+  const labels = (expires: number) => ({ [LABELS.managedBy]: MANAGED_BY, [LABELS.owner]: 'test', [LABELS.lab]: 'restart', [LABELS.expires]: String(expires) });
+  const now = Math.floor(Date.now() / 1000);
+  await core.createNamespace({ body: { metadata: { name: 'lab-expired0001', labels: labels(now - 60) } } });
+  await core.createNamespace({ body: { metadata: { name: 'lab-live0000001', labels: labels(now + 3600) } } });
+  await rbac.createClusterRoleBinding({
+    body: {
+      metadata: { name: clusterBindingName('lab-gone00000001'), labels: { [LABELS.managedBy]: MANAGED_BY } },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+      subjects: [{ kind: 'ServiceAccount', name: 'learner', namespace: 'lab-gone00000001' }],
+    },
+  });
+  await first.stop();
+
+  const second = await platform({});
+  assert.notEqual(await namespacePhase('lab-expired0001'), 'Active');
+  assert.equal(await namespacePhase('lab-live0000001'), 'Active');
+  await assert.rejects(rbac.readClusterRoleBinding({ name: clusterBindingName('lab-gone00000001') }));
+  await core.deleteNamespace({ name: 'lab-live0000001' });
+  await second.stop();
+});

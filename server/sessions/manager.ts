@@ -1,0 +1,266 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { chmod, chown, mkdir, rm, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:net';
+import { join } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { stringify } from 'yaml';
+import { metrics } from '../metrics.ts';
+import { startApiRelay } from './api-relay.ts';
+import {
+  deleteNamespace,
+  ensureClusterReadRole,
+  expiryOf,
+  LABELS,
+  type LearnerNamespace,
+  listLearnerNamespaces,
+  provisionNamespace,
+  reconcile,
+} from './provision.ts';
+import { INSIDE, probeSandbox, type SandboxLimits, type SandboxSpec, sandboxCommand, sandboxEtc } from './sandbox.ts';
+import type { SessionSettings } from './settings.ts';
+import { Terminal } from './terminal.ts';
+
+export type Session = {
+  id: string;
+  learner: string;
+  lab: string;
+  namespace: string;
+  expiresAt: Date;
+  lastInput: number;
+  terminal: Terminal;
+  /** Host uid of the shell (root server) or the slot it would use. */
+  slot: number;
+};
+
+/** "Full, try again": a cap was reached; nobody else's session got worse. */
+export class SessionsFullError extends Error {}
+/** The sandbox cannot be created here, so no shell is started at all. */
+export class SandboxUnavailableError extends Error {}
+
+export type ManagerOptions = {
+  kc: KubeConfig;
+  kubectl: string;
+  /** Per-session folders and the API relay socket; only the server's user may enter it. */
+  dir: string;
+  settings: SessionSettings;
+  limits: SandboxLimits;
+  logger: Logger;
+};
+
+const TERMINAL_SIZE = { cols: 100, rows: 30 };
+
+/** Learner ids never reach the cluster: labels carry a hash of them. */
+export const ownerLabel = (learner: string) => createHash('sha256').update(learner).digest('hex').slice(0, 32);
+
+/** Learner sessions: a namespace each, a sandboxed shell in it, and their lifecycle. */
+export class SessionManager {
+  readonly #options: ManagerOptions;
+  readonly #sessions = new Map<string, Session>();
+  readonly #opening = new Map<string, Promise<Session>>();
+  readonly #freeSlots: number[];
+  #relay: Server | undefined;
+  #sweeper: NodeJS.Timeout | undefined;
+  #sandboxProblem: string | undefined;
+  readonly #api: { host: string; port: number; server: string; ca: string | undefined; tlsServerName: string };
+
+  constructor(options: ManagerOptions) {
+    this.#options = options;
+    this.#freeSlots = Array.from({ length: options.settings.maxSessions }, (_, index) => index);
+    const cluster = options.kc.getCurrentCluster();
+    if (!cluster) throw new Error('the admin kubeconfig has no current cluster');
+    const url = new URL(cluster.server);
+    this.#api = {
+      host: url.hostname.replace(/^\[|\]$/g, ''),
+      port: Number(url.port || 443),
+      server: cluster.server,
+      ca: cluster.caData ?? (cluster.caFile ? readFileSync(cluster.caFile).toString('base64') : undefined),
+      tlsServerName: url.hostname.replace(/^\[|\]$/g, ''),
+    };
+  }
+
+  get #apiSocket(): string {
+    return join(this.#options.dir, 'kube-api.sock');
+  }
+
+  /** Reconciles what a previous run left, starts the API relay and checks the sandbox works. */
+  async start(): Promise<void> {
+    const { logger, kc, dir } = this.#options;
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await chmod(dir, 0o700);
+    await ensureClusterReadRole(kc);
+    const { deleted } = await reconcile(kc);
+    if (deleted.length > 0) logger.info({ deleted }, 'deleted expired learner namespaces left by an earlier run');
+    this.#relay = await startApiRelay(this.#apiSocket, this.#api);
+    const probe = await this.#probe();
+    if (!probe.ok) {
+      this.#sandboxProblem = probe.reason;
+      logger.error({ reason: probe.reason }, 'the terminal sandbox cannot be created: terminals will refuse to start');
+    }
+    this.#sweeper = setInterval(() => void this.sweep().catch((error: unknown) => logger.error({ err: error }, 'session sweep failed')), this.#options.settings.sweepSeconds * 1000);
+    this.#sweeper.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#sweeper);
+    // Shells end with the server; namespaces stay until they expire, for their owners to return to.
+    for (const session of this.#sessions.values()) session.terminal.kill();
+    this.#sessions.clear();
+    await new Promise<void>((resolve) => (this.#relay ? this.#relay.close(() => resolve()) : resolve()));
+  }
+
+  /** The learner's session for a lab: the live one if there is one, else a new one. */
+  async open(learner: string, lab: string): Promise<Session> {
+    const existing = [...this.#sessions.values()].find((session) => session.learner === learner && session.lab === lab && !session.terminal.exited);
+    if (existing) return existing;
+    const key = `${learner}\n${lab}`;
+    const pending = this.#opening.get(key);
+    if (pending) return pending;
+    const opening = this.#create(learner, lab).finally(() => this.#opening.delete(key));
+    this.#opening.set(key, opening);
+    return opening;
+  }
+
+  get(id: string): Session | undefined {
+    return this.#sessions.get(id);
+  }
+
+  /** Marks learner input, which is what keeps a session from idling out. */
+  touch(session: Session): void {
+    session.lastInput = Date.now();
+  }
+
+  async close(id: string, reason: string): Promise<void> {
+    const session = this.#sessions.get(id);
+    if (!session) return;
+    this.#sessions.delete(id);
+    metrics.sessionsActive.set(this.#sessions.size);
+    session.terminal.kill();
+    this.#freeSlots.push(session.slot);
+    this.#options.logger.info({ session: id, namespace: session.namespace, reason }, 'session closed');
+    await Promise.all([deleteNamespace(this.#options.kc, session.namespace), rm(join(this.#options.dir, id), { recursive: true, force: true })]);
+  }
+
+  /** Closes idle and expired sessions and deletes expired namespaces nobody holds. */
+  async sweep(now = Date.now()): Promise<void> {
+    const { settings } = this.#options;
+    for (const session of [...this.#sessions.values()]) {
+      if (now - session.lastInput > settings.idleSeconds * 1000) await this.close(session.id, 'idle');
+      else if (session.expiresAt.getTime() <= now) await this.close(session.id, 'expired');
+    }
+    const held = new Set([...this.#sessions.values()].map((session) => session.namespace));
+    for (const namespace of await listLearnerNamespaces(this.#options.kc)) {
+      const name = String(namespace.metadata?.name);
+      if (!held.has(name) && expiryOf(namespace).getTime() <= now && namespace.status?.phase !== 'Terminating') {
+        await deleteNamespace(this.#options.kc, name);
+      }
+    }
+  }
+
+  async #create(learner: string, lab: string): Promise<Session> {
+    const { settings, kc, logger } = this.#options;
+    if (this.#sandboxProblem) throw new SandboxUnavailableError(`the terminal sandbox cannot be created on this server: ${this.#sandboxProblem}`);
+    const mine = [...this.#sessions.values()].filter((session) => session.learner === learner).length;
+    if (mine >= settings.maxSessionsPerLearner) {
+      throw new SessionsFullError(`you already have ${mine} open terminals, the most one learner may have: close one (or wait for it to idle out) and try again`);
+    }
+    const slot = this.#freeSlots.shift();
+    if (slot === undefined) throw new SessionsFullError('all terminals on this server are in use: try again in a few minutes');
+
+    const started = performance.now();
+    try {
+      const owner = ownerLabel(learner);
+      // A namespace the learner still owns (from before a server restart) is taken up again.
+      const kept = (await listLearnerNamespaces(kc)).find(
+        (ns) => ns.metadata?.labels?.[LABELS.owner] === owner && ns.metadata?.labels?.[LABELS.lab] === lab && expiryOf(ns).getTime() > Date.now() + 60_000 && ns.status?.phase !== 'Terminating',
+      );
+      const namespace = kept?.metadata?.name ?? `lab-${randomBytes(5).toString('hex')}`;
+      const expiresAt = kept ? expiryOf(kept) : new Date(Date.now() + settings.ttlSeconds * 1000);
+      const learnerNamespace = await provisionNamespace(kc, { namespace, owner, lab, expiresAt });
+      const id = randomUUID();
+      const uid = this.#uid(slot);
+      const spec = await this.#prepareSessionDir(id, learnerNamespace, uid);
+      const session: Session = {
+        id,
+        learner,
+        lab,
+        namespace,
+        expiresAt,
+        lastInput: Date.now(),
+        slot,
+        terminal: new Terminal(sandboxCommand(spec), TERMINAL_SIZE, {
+          output: (bytes) => metrics.terminalBytes.inc({ direction: 'out' }, bytes),
+          exit: (code) => {
+            logger.info({ session: id, code }, 'shell exited');
+            void this.close(id, 'shell exited').catch((error: unknown) => logger.error({ err: error }, 'closing a session failed'));
+          },
+        }),
+      };
+      this.#sessions.set(id, session);
+      metrics.sessionsActive.set(this.#sessions.size);
+      metrics.provisionSeconds.observe((performance.now() - started) / 1000);
+      logger.info({ session: id, namespace, lab, adopted: Boolean(kept) }, 'session opened');
+      return session;
+    } catch (error) {
+      this.#freeSlots.push(slot);
+      metrics.errors.inc({ kind: 'provision' });
+      throw error;
+    }
+  }
+
+  /** A root server gives each session a host uid of its own; otherwise all run as the server's. */
+  #uid(slot: number): number | undefined {
+    return process.getuid?.() === 0 ? this.#options.settings.uidBase + slot : undefined;
+  }
+
+  async #prepareSessionDir(id: string, learnerNamespace: LearnerNamespace, uid: number | undefined): Promise<SandboxSpec> {
+    const spec = await this.#writeSandboxFiles(join(this.#options.dir, id), learnerNamespace.namespace, uid);
+    const home = join(spec.sessionDir, 'home');
+    await mkdir(join(home, '.kube'), { recursive: true, mode: 0o700 });
+    await writeFile(join(home, '.kube', 'config'), this.#kubeconfig(learnerNamespace), { mode: 0o600 });
+    if (uid !== undefined) {
+      for (const path of [home, join(home, '.kube'), join(home, '.kube', 'config')]) await chown(path, uid, uid);
+    }
+    return spec;
+  }
+
+  async #writeSandboxFiles(sessionDir: string, namespace: string, uid: number | undefined): Promise<SandboxSpec> {
+    await mkdir(join(sessionDir, 'home'), { recursive: true, mode: 0o700 });
+    await mkdir(join(sessionDir, 'etc'), { recursive: true });
+    const etc = sandboxEtc({ namespace, uid: uid ?? 1000 });
+    await Promise.all(Object.entries(etc).map(([name, text]) => writeFile(join(sessionDir, 'etc', name), text, { mode: 0o644 })));
+    const { kubectl, limits } = this.#options;
+    return { sessionDir, namespace, kubectl, apiSocket: this.#apiSocket, limits, ...(uid === undefined ? {} : { uid }) };
+  }
+
+  /** The shell's kubeconfig: the learner's own token, its namespace as default, the API through the relay. */
+  #kubeconfig({ namespace, token }: LearnerNamespace): string {
+    return stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        {
+          name: 'cnlab',
+          cluster: {
+            server: `https://127.0.0.1:${INSIDE.apiPort}`,
+            'tls-server-name': this.#api.tlsServerName,
+            ...(this.#api.ca ? { 'certificate-authority-data': this.#api.ca } : {}),
+          },
+        },
+      ],
+      users: [{ name: 'learner', user: { token } }],
+      contexts: [{ name: namespace, context: { cluster: 'cnlab', user: 'learner', namespace } }],
+      'current-context': namespace,
+    });
+  }
+
+  async #probe(): Promise<{ ok: true } | { ok: false; reason: string }> {
+    const dir = join(this.#options.dir, 'probe');
+    try {
+      return await probeSandbox(await this.#writeSandboxFiles(dir, 'probe', this.#uid(0)));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+}

@@ -1,0 +1,156 @@
+// Attacks a learner could try, each of which must be refused, against the real platform: the
+// CLI-started server, a real cluster, real sandboxes. Learner A attacks; learner B is the victim
+// whose shell must keep working throughout.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { learnerWithShell, newLearner, type Platform, Shell, startPlatform } from '../testing/platform.ts';
+
+let platform: Platform;
+let a: Awaited<ReturnType<typeof learnerWithShell>>;
+let b: Awaited<ReturnType<typeof learnerWithShell>>;
+const secret = 'security-suite-cookie-secret-do-not-leak';
+
+before(async () => {
+  platform = await startPlatform({ CNLAB_COOKIE_SECRET: secret });
+  [a, b] = await Promise.all([learnerWithShell(platform), learnerWithShell(platform)]);
+  assert.notEqual(a.namespace, b.namespace);
+  assert.match(await b.shell.exec('kubectl create deployment web --image=nginx --replicas=1'), /created/);
+});
+
+after(async () => {
+  a?.shell.close();
+  b?.shell.close();
+  await platform?.stop();
+  await platform?.cli('cluster', 'down');
+});
+
+const forbidden = /forbidden/i;
+
+test("A cannot read, list, create, delete or exec in B's namespace", async () => {
+  const pod = await b.shell.exec('kubectl get pods -o name | head -1');
+  assert.match(pod, /^pod\/web-/);
+  for (const command of [
+    `kubectl get pods -n ${b.namespace}`,
+    `kubectl get secrets -n ${b.namespace}`,
+    `kubectl get deployment web -n ${b.namespace}`,
+    `kubectl create configmap stolen --from-literal=a=b -n ${b.namespace}`,
+    `kubectl delete deployment web -n ${b.namespace}`,
+    `kubectl exec -n ${b.namespace} ${pod} -- true`,
+    `kubectl get pods --all-namespaces`,
+  ]) {
+    assert.match(await a.shell.exec(command), forbidden, command);
+  }
+  assert.match(await b.shell.exec('kubectl get deployment web -o name'), /deployment.apps\/web/);
+});
+
+test('A cannot create cluster-scoped objects', async () => {
+  for (const command of [
+    'kubectl create namespace evil',
+    'kubectl create clusterrole evil --verb=get --resource=secrets',
+    `kubectl create clusterrolebinding evil --clusterrole=cluster-admin --serviceaccount=${a.namespace}:learner`,
+    `echo '{"apiVersion":"v1","kind":"Node","metadata":{"name":"evil"}}' | kubectl create -f -`,
+  ]) {
+    assert.match(await a.shell.exec(command), forbidden, command);
+  }
+});
+
+test('A cannot grant itself more rights through a Role or RoleBinding', async () => {
+  for (const command of [
+    `kubectl create rolebinding escalate --clusterrole=cluster-admin --serviceaccount=${a.namespace}:learner`,
+    `kubectl create rolebinding escalate --clusterrole=admin --serviceaccount=${a.namespace}:learner`,
+    "kubectl create role everything --verb='*' --resource='*'",
+    'kubectl create role exec --verb=create --resource=pods/exec',
+  ]) {
+    assert.match(await a.shell.exec(command), forbidden, command);
+  }
+  // What the policy does grant still works: Roles within the learner's own rights.
+  assert.match(await a.shell.exec('kubectl create role reader --verb=get,list --resource=pods'), /created/);
+});
+
+test('A reads only what the lessons need cluster-wide', async () => {
+  assert.match(await a.shell.exec('kubectl get nodes -o name'), /node\/node-000000/);
+  assert.match(await a.shell.exec(`kubectl get namespace ${a.namespace} -o name`), new RegExp(`namespace/${a.namespace}`));
+  assert.match(await a.shell.exec(`kubectl get namespace ${b.namespace}`), forbidden);
+  assert.match(await a.shell.exec('kubectl get namespaces'), forbidden);
+});
+
+test("the shell sees no server files, environment, admin kubeconfig or other learners' homes", async () => {
+  const kubeconfig = (await platform.cli('cluster', 'kubeconfig')).stdout.trim();
+  assert.match(await a.shell.exec(`cat ${kubeconfig}`), /No such file or directory/);
+  assert.match(await a.shell.exec(`ls ${platform.stateDir}`), /No such file or directory/);
+  assert.match(await a.shell.exec(`ls ${process.cwd()}`), /No such file or directory/);
+  assert.equal(await a.shell.exec('ls /home'), 'learner');
+  assert.equal(await a.shell.exec(`ls ${platform.stateDir}/sessions/${b.id} 2>&1 | grep -c . || true`), '1');
+  // No process in the sandbox carries the server's environment.
+  const environ = await a.shell.exec("cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n'");
+  assert.match(environ, /^CNLAB_NAMESPACE=/m);
+  assert.doesNotMatch(environ, /CNLAB_(STATE_DIR|COOKIE_SECRET|CLUSTER_NAME|PROVIDER)|LOG_LEVEL|NODE_/);
+  assert.ok(!environ.includes(secret));
+  // The token in the shell's kubeconfig is the learner's own, not the admin's.
+  assert.match(await a.shell.exec('kubectl auth whoami -o jsonpath={.status.userInfo.username}'), new RegExp(`^system:serviceaccount:${a.namespace}:learner$`));
+});
+
+test('the shell sees only its own processes and reaches nothing but the API', async () => {
+  const processes = (await a.shell.exec('ps -e -o comm=')).split('\n').map((line) => line.trim());
+  assert.deepEqual(new Set(processes), new Set(['bwrap', 'bash', 'socat', 'ps']));
+  const apiPort = new URL(String(JSON.parse((await platform.cli('cluster', 'status', '--json')).stdout).apiUrl)).port;
+  const serverPort = new URL(platform.url).port;
+  for (const port of [apiPort, serverPort]) {
+    assert.match(await a.shell.exec(`(exec 3<>/dev/tcp/127.0.0.1/${port}) && echo reached || echo refused`), /refused/, `port ${port}`);
+  }
+});
+
+test("A cannot attach to B's terminal: stolen session id, foreign origin, no cookie", async () => {
+  const attempts: Array<[string, Record<string, string>, number]> = [
+    ["A's cookie with B's session id", { cookie: a.learner.cookie, origin: platform.origin }, 404],
+    ["B's cookie from a foreign origin", { cookie: b.learner.cookie, origin: 'https://evil.example' }, 403],
+    ["B's cookie with no origin", { cookie: b.learner.cookie }, 403],
+    ['no cookie', { origin: platform.origin }, 401],
+    ['a forged cookie', { cookie: b.learner.cookie.replace(/\.[^.]+$/, '.forged'), origin: platform.origin }, 401],
+  ];
+  for (const [what, headers, status] of attempts) {
+    await assert.rejects(Shell.connect(platform, b.id, headers), (error: { status?: number }) => error.status === status, what);
+  }
+  const stranger = await newLearner(platform);
+  await assert.rejects(Shell.connect(platform, b.id, { cookie: stranger.cookie, origin: platform.origin }), (error: { status?: number }) => error.status === 404);
+});
+
+test('malformed, binary, oversized and flooding frames are refused and the server goes on', async () => {
+  const errors = () => a.shell.frames.filter((frame) => frame.type === 'error').length;
+  const before = errors();
+  a.shell.send('not json');
+  a.shell.send({ type: 'launch-missiles' });
+  a.shell.send({ type: 'data', data: 42 });
+  a.shell.socket.send(Buffer.from([0, 1, 2, 3]), { binary: true });
+  a.shell.send({ type: 'resize', cols: 100_000, rows: 30 });
+  a.shell.send({ type: 'resize', cols: -1, rows: 0 });
+  await a.shell.waitFor(() => errors() - before === 6, 'six error frames');
+  assert.equal(await a.shell.exec('echo still-here'), 'still-here');
+
+  // A flood far above typing speed is cut off with an error, not queued. `cat` swallows what
+  // gets through, line by line, so the shell is back at its prompt once the flood is over.
+  a.shell.send({ type: 'data', data: 'cat > /dev/null\r' });
+  const chunk = `${'x'.repeat(1023)}\n`.repeat(64);
+  for (let i = 0; i < 40; i += 1) a.shell.send({ type: 'data', data: chunk });
+  await a.shell.waitFor(() => a.shell.frames.some((frame) => frame.type === 'error' && /faster than/.test(frame.message ?? '')), 'the flood error');
+  a.shell.send({ type: 'data', data: '\u0004' });
+
+  // A frame over 1 MiB closes that connection (1009); the session itself survives.
+  const big = await Shell.connect(platform, a.id, { cookie: a.learner.cookie, origin: platform.origin });
+  big.send({ type: 'data', data: 'y'.repeat(1024 * 1024 + 1) });
+  await big.waitFor(() => big.closed !== undefined, 'the oversized frame to close the socket');
+  assert.equal(big.closed?.code, 1009);
+
+  const again = await Shell.connect(platform, a.id, { cookie: a.learner.cookie, origin: platform.origin });
+  await again.waitFor(() => again.output.includes('$ '), 'the prompt after reattaching');
+  assert.equal(await again.exec('echo after-the-storm', 30_000), 'after-the-storm');
+  again.close();
+  // B never noticed.
+  assert.equal(await b.shell.exec('echo b-unaffected'), 'b-unaffected');
+  assert.equal((await fetch(`${platform.url}/api/health`)).status, 200);
+});
+
+test('sandbox limits hold: processes, file size', async () => {
+  assert.match(await a.shell.exec('(for i in $(seq 200); do sleep 5 & done) 2>&1 | grep -m1 -o "Resource temporarily unavailable"; wait'), /Resource temporarily unavailable/);
+  assert.match(await a.shell.exec('head -c 200M /dev/zero > ~/big; echo exit=$?; rm -f ~/big'), /File size limit exceeded|exit=1\b|exit=153/);
+});

@@ -1,0 +1,192 @@
+import { FitAddon } from '@xterm/addon-fit';
+import { WebLinksAddon } from '@xterm/addon-web-links';
+import { Terminal } from '@xterm/xterm';
+import '@xterm/xterm/css/xterm.css';
+import './panel.css';
+
+// The terminal panel: xterm.js beside the lesson, connected to the learner's shell over the
+// WebSocket protocol documented in server/http/terminal-socket.ts. A dropped connection is retried;
+// the server keeps the shell and replays its recent output, so nothing is lost.
+
+type ServerMessage =
+  | { type: 'attached'; namespace: string }
+  | { type: 'data'; data: string }
+  | { type: 'pong' }
+  | { type: 'error'; message: string }
+  | { type: 'exit'; reason: string };
+
+type State = 'starting' | 'connecting' | 'connected' | 'reconnecting' | 'ended';
+
+const WIDTH_KEY = 'cnlab-terminal-width';
+const PING_MS = 20_000;
+const RETRY_MS = [500, 1000, 2000, 5000];
+
+async function startSession(lab: string): Promise<{ id: string; namespace: string }> {
+  const response = await fetch('/api/sessions', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ lab }),
+  }).catch(() => {
+    throw new Error('The lab server does not answer: the terminal needs the platform running (npm start).');
+  });
+  const body = (await response.json().catch(() => ({}))) as { id?: string; namespace?: string; error?: string };
+  if (!response.ok || !body.id || !body.namespace) throw new Error(body.error ?? `The terminal could not start (HTTP ${response.status}).`);
+  return { id: body.id, namespace: body.namespace };
+}
+
+function element<K extends keyof HTMLElementTagNameMap>(tag: K, attributes: Record<string, string>, text = ''): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  node.textContent = text;
+  return node;
+}
+
+let current: { close(): void } | undefined;
+
+/** Opens the panel (once per page) and connects it to the learner's session for `lab`. */
+export async function openTerminalPanel(lab: string, onClose: () => void): Promise<void> {
+  if (current) return;
+  const session = await startSession(lab);
+
+  const panel = element('aside', { class: 'cnlab-terminal', 'aria-label': 'Lab terminal' });
+  const handle = element('div', { class: 'cnlab-terminal__handle', role: 'separator', 'aria-orientation': 'vertical', 'aria-label': 'Resize the terminal', tabindex: '0' });
+  const header = element('header', { class: 'cnlab-terminal__header' });
+  const title = element('span', { class: 'cnlab-terminal__title' }, 'Terminal · namespace ');
+  title.append(element('code', { 'data-namespace': '' }, session.namespace));
+  const status = element('span', { class: 'cnlab-terminal__status', role: 'status', 'aria-live': 'polite', 'data-state': 'starting' }, 'starting');
+  const copy = element('button', { type: 'button', title: 'Copy the selection (Ctrl+Shift+C)' }, 'Copy');
+  const paste = element('button', { type: 'button', title: 'Paste (Ctrl+Shift+V)' }, 'Paste');
+  const close = element('button', { type: 'button', title: 'Close the terminal (the shell keeps running until it idles out)' }, 'Close');
+  header.append(title, status, copy, paste, close);
+  const screen = element('div', { class: 'cnlab-terminal__screen' });
+  panel.append(handle, header, screen);
+  document.body.append(panel);
+
+  const setWidth = (width: number) => {
+    const clamped = Math.max(320, Math.min(width, window.innerWidth - 320));
+    document.documentElement.style.setProperty('--cnlab-terminal-width', `${clamped}px`);
+    localStorage.setItem(WIDTH_KEY, String(clamped));
+  };
+  setWidth(Number(localStorage.getItem(WIDTH_KEY)) || Math.round(window.innerWidth * 0.42));
+  document.documentElement.classList.add('cnlab-terminal-open');
+
+  const styles = getComputedStyle(document.documentElement);
+  const term = new Terminal({
+    cursorBlink: true,
+    fontFamily: styles.getPropertyValue('--sl-font-mono') || 'monospace',
+    fontSize: 14,
+    scrollback: 5000,
+    theme: { background: '#111418', foreground: '#e6e6e6' },
+  });
+  const fit = new FitAddon();
+  term.loadAddon(fit);
+  term.loadAddon(new WebLinksAddon());
+  term.open(screen);
+  fit.fit();
+  term.focus();
+
+  let socket: WebSocket | undefined;
+  let retries = 0;
+  let ended = false;
+  let ping: ReturnType<typeof setInterval> | undefined;
+  const send = (message: object) => {
+    if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+  };
+  const setState = (state: State, text: string = state) => {
+    status.dataset.state = state;
+    status.textContent = text;
+  };
+
+  const connect = () => {
+    setState(retries === 0 ? 'connecting' : 'reconnecting');
+    const url = new URL(`/api/sessions/${session.id}/terminal`, window.location.href);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    socket = new WebSocket(url);
+    socket.addEventListener('open', () => {
+      retries = 0;
+      send({ type: 'resize', cols: term.cols, rows: term.rows });
+      ping = setInterval(() => send({ type: 'ping' }), PING_MS);
+    });
+    socket.addEventListener('message', (event) => {
+      const message = JSON.parse(String(event.data)) as ServerMessage;
+      switch (message.type) {
+        case 'attached':
+          // The server replays the recent output next: start from a clean screen.
+          term.reset();
+          setState('connected');
+          break;
+        case 'data':
+          term.write(message.data);
+          break;
+        case 'error':
+          term.write(`\r\n\x1b[33m[cnlab] ${message.message}\x1b[0m\r\n`);
+          break;
+        case 'exit':
+          ended = true;
+          setState('ended', 'ended');
+          term.write(`\r\n\x1b[33m[cnlab] ${message.reason}\x1b[0m\r\n`);
+          break;
+        case 'pong':
+          break;
+      }
+    });
+    socket.addEventListener('close', () => {
+      clearInterval(ping);
+      if (ended) return;
+      const delay = RETRY_MS[Math.min(retries, RETRY_MS.length - 1)] ?? 5000;
+      retries += 1;
+      setState('reconnecting', `reconnecting in ${delay / 1000}s`);
+      setTimeout(connect, delay);
+    });
+  };
+  connect();
+
+  term.onData((data) => send({ type: 'data', data }));
+  term.onResize(({ cols, rows }) => send({ type: 'resize', cols, rows }));
+  const refit = () => fit.fit();
+  const observer = new ResizeObserver(refit);
+  observer.observe(screen);
+
+  const copySelection = () => {
+    const text = term.getSelection();
+    if (text) void navigator.clipboard.writeText(text);
+  };
+  const pasteClipboard = () => void navigator.clipboard.readText().then((text) => term.paste(text));
+  term.attachCustomKeyEventHandler((event) => {
+    if (event.type !== 'keydown' || !event.ctrlKey || !event.shiftKey) return true;
+    if (event.code === 'KeyC') copySelection();
+    else if (event.code === 'KeyV') pasteClipboard();
+    else return true;
+    event.preventDefault();
+    return false;
+  });
+  copy.addEventListener('click', copySelection);
+  paste.addEventListener('click', pasteClipboard);
+
+  // Dragging the handle (or arrow keys on it) resizes the split.
+  handle.addEventListener('pointerdown', (event) => {
+    handle.setPointerCapture(event.pointerId);
+    const move = (e: PointerEvent) => setWidth(window.innerWidth - e.clientX);
+    handle.addEventListener('pointermove', move);
+    handle.addEventListener('pointerup', () => handle.removeEventListener('pointermove', move), { once: true });
+  });
+  handle.addEventListener('keydown', (event) => {
+    const width = panel.getBoundingClientRect().width;
+    if (event.key === 'ArrowLeft') setWidth(width + 40);
+    if (event.key === 'ArrowRight') setWidth(width - 40);
+  });
+
+  current = {
+    close() {
+      ended = true;
+      socket?.close();
+      observer.disconnect();
+      term.dispose();
+      panel.remove();
+      document.documentElement.classList.remove('cnlab-terminal-open');
+      current = undefined;
+      onClose();
+    },
+  };
+  close.addEventListener('click', () => current?.close());
+}
