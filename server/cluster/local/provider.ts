@@ -130,6 +130,9 @@ export function localProvider(options: { clusterName: string; apiPort?: number }
       // kwokctl stops components by pid file; anything that outlived it (or a cluster whose
       // binaries were removed from the cache) is stopped here, so `down` leaves nothing running.
       for (const { pid } of components) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+      // A signal is not an exit: `down` returns once every component is really gone.
+      const deadline = Date.now() + 10_000;
+      while (components.some(({ pid }) => isAlive(pid)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       if (!toolchain) await rm(clusterDir, { recursive: true, force: true });
       if (deleted && deleted.code !== 0) throw failed('delete the cluster', deleted);
     },
