@@ -1,12 +1,13 @@
 #!/bin/sh
 # Installs the Debian packages cnlab needs from the system, given as program=package pairs
-# (e.g. bwrap=bubblewrap). Only root can install them; anyone else is told what to run.
+# (bwrap=bubblewrap; the program may also be a path the package installs). Only root can
+# install them; anyone else is told what to run.
 set -eu
 missing=""
 for pair in "$@"; do
   program=${pair%%=*}
   package=${pair#*=}
-  command -v "$program" >/dev/null 2>&1 || [ -x "$program" ] || missing="$missing $package"
+  command -v "$program" >/dev/null 2>&1 || [ -e "$program" ] || missing="$missing $package"
 done
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -4,7 +4,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 # The browser for the end-to-end tests, and the terminal sandbox's tools.
-sh scripts/ensure-system-packages.sh /usr/bin/chromium=chromium bwrap=bubblewrap socat=socat
+sh scripts/ensure-system-packages.sh /usr/bin/chromium=chromium bwrap=bubblewrap socat=socat /usr/share/bash-completion/bash_completion=bash-completion
 mkdir -p test-results
 
 echo "== Kubernetes toolchain (built from source once, then cached)"

@@ -87,6 +87,8 @@ export class SessionManager {
   /** Reconciles what a previous run left, starts the API relay and checks the sandbox works. */
   async start(): Promise<void> {
     const { logger, kc, dir } = this.#options;
+    // Shells do not survive a restart, so the homes of the previous run's sessions go too.
+    await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await chmod(dir, 0o700);
     await ensureClusterReadRole(kc);

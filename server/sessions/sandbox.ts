@@ -166,6 +166,8 @@ export function sandboxEtc(spec: { namespace: string; uid: number }): Record<str
       '[ -z "$PS1" ] && return',
       `PS1='\\[\\e[1;32m\\]learner\\[\\e[0m\\]@\\[\\e[1;36m\\]${spec.namespace}\\[\\e[0m\\]:\\w\\$ '`,
       'HISTFILE=~/.bash_history',
+      // kubectl's completion script relies on the helpers of the bash-completion package.
+      '[ -r /usr/share/bash-completion/bash_completion ] && . /usr/share/bash-completion/bash_completion',
       'source <(kubectl completion bash)',
       'alias k=kubectl',
       'complete -o default -F __start_kubectl k',

@@ -150,6 +150,16 @@ test('malformed, binary, oversized and flooding frames are refused and the serve
   assert.equal((await fetch(`${platform.url}/api/health`)).status, 200);
 });
 
+test('the shell has kubectl completion and a prompt naming the namespace', async () => {
+  assert.match(b.shell.output, new RegExp(`learner.*@.*${b.namespace}`));
+  // Tab turns "nod" into "nodes"; without completion the command would name no resource type.
+  const start = b.shell.output.length;
+  b.shell.send({ type: 'data', data: 'kubectl get nod\t' });
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  b.shell.send({ type: 'data', data: ' -o name\r' });
+  await b.shell.waitFor(() => b.shell.output.slice(start).includes('node/node-000000'), 'the completed command to list nodes');
+});
+
 test('sandbox limits hold: processes, file size', async () => {
   assert.match(await a.shell.exec('(for i in $(seq 200); do sleep 5 & done) 2>&1 | grep -m1 -o "Resource temporarily unavailable"; wait'), /Resource temporarily unavailable/);
   assert.match(await a.shell.exec('head -c 200M /dev/zero > ~/big; echo exit=$?; rm -f ~/big'), /File size limit exceeded|exit=1\b|exit=153/);
