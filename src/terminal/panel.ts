@@ -20,6 +20,9 @@ type State = 'starting' | 'connecting' | 'connected' | 'reconnecting' | 'ended';
 const WIDTH_KEY = 'cnlab-terminal-width';
 const PING_MS = 20_000;
 const RETRY_MS = [500, 1000, 2000, 5000];
+const FRAME_CHARS = 64 * 1024;
+// Characters, not bytes: a paste of multi-byte text is still kept under the server's 1 MiB frames.
+const MAX_PASTE_CHARS = 256 * 1024;
 
 async function startSession(lab: string): Promise<{ id: string; namespace: string }> {
   const response = await fetch('/api/sessions', {
@@ -141,7 +144,14 @@ export async function openTerminalPanel(lab: string, onClose: () => void): Promi
   };
   connect();
 
-  term.onData((data) => send({ type: 'data', data }));
+  term.onData((data) => {
+    // The server refuses frames over 1 MiB; a big paste goes in smaller frames, a huge one not at all.
+    if (data.length > MAX_PASTE_CHARS) {
+      term.write(`\r\n\x1b[33m[cnlab] That paste is ${Math.round(data.length / 1024)} KiB; the terminal takes at most ${MAX_PASTE_CHARS / 1024} KiB at once.\x1b[0m\r\n`);
+      return;
+    }
+    for (let offset = 0; offset < data.length; offset += FRAME_CHARS) send({ type: 'data', data: data.slice(offset, offset + FRAME_CHARS) });
+  });
   term.onResize(({ cols, rows }) => send({ type: 'resize', cols, rows }));
   const refit = () => fit.fit();
   const observer = new ResizeObserver(refit);
