@@ -23,8 +23,13 @@ node --test --test-concurrency=1 \
   --test-reporter=tap --test-reporter-destination=test-results/node.tap \
   'server/**/*.test.ts' || node_failed=1
 
+echo "== labs: each fails untouched and passes once solution.sh runs in a learner's shell"
+labs_env="CNLAB_STATE_DIR=$(mktemp -d) CNLAB_CLUSTER_NAME=cnlab-labs CNLAB_PROVIDER=local LOG_LEVEL=warn"
+env $labs_env node server/cli.ts labs test || labs_failed=1
+env $labs_env node server/cli.ts cluster down >/dev/null
+
 echo "== end-to-end tests"
 playwright test || e2e_failed=1
 
 node scripts/test-summary.ts test-results/node.tap test-results/e2e.json
-[ -z "${node_failed:-}" ] && [ -z "${e2e_failed:-}" ]
+[ -z "${node_failed:-}" ] && [ -z "${labs_failed:-}" ] && [ -z "${e2e_failed:-}" ]

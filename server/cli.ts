@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 import { dirname } from 'node:path';
 import { Command, Option } from 'commander';
-import { probeCluster } from './cluster/health.ts';
+import { loadKubeConfig, probeCluster } from './cluster/health.ts';
 import { ensureToolchain } from './cluster/local/toolchain.ts';
 import { clearRecord, readRecord, writeRecord } from './cluster/record.ts';
 import { chooseProvider, currentProvider, type ProviderChoice } from './cluster/select.ts';
 import { CnlabError } from './errors.ts';
+import { loadLabs } from './labs/load.ts';
+import { formatProofs, proofPassed, proveLab } from './labs/prove.ts';
 import { createProgress } from './progress.ts';
+import { sessionManagerFor } from './sessions/for-cluster.ts';
 import { startPlatform } from './start.ts';
 
 const program = new Command('cnlab').description('cnlab: Kubernetes courses with a real cluster behind every lesson');
@@ -100,6 +103,44 @@ program
   .addOption(new Option('--port <number>', 'port to listen on').env('PORT').default('4321').argParser(parsePort))
   .action(async (flags: ClusterFlags & { host: string; port: number | string }) => {
     await startPlatform({ ...choice(flags), host: flags.host, port: Number(flags.port) });
+  });
+
+const labs = program.command('labs').description('check the course labs');
+
+labs
+  .command('validate')
+  .description('load every lab in labs/ and report the first malformed file with its line')
+  .action(async () => {
+    const loaded = await loadLabs();
+    process.stdout.write(`${loaded.length} labs are valid: ${loaded.map((lab) => lab.definition.id).join(', ')}\n`);
+  });
+
+labs
+  .command('test')
+  .description('prove labs: untouched they fail, solved by solution.sh in a learner shell they pass')
+  .argument('[ids...]', 'labs to test (default: all)')
+  .option('--json', 'print the results as JSON')
+  .action(async (ids: string[], flags: { json?: boolean }) => {
+    const progress = createProgress();
+    const all = await loadLabs();
+    const unknown = ids.filter((id) => !all.some((lab) => lab.definition.id === id));
+    if (unknown.length > 0) throw new CnlabError(`no lab named ${unknown.join(', ')}`, `labs are: ${all.map((lab) => lab.definition.id).join(', ')}`);
+    const chosen = ids.length > 0 ? all.filter((lab) => ids.includes(lab.definition.id)) : all;
+    const provider = await chooseProvider({}, progress);
+    const access = await provider.up(progress);
+    await writeRecord(access);
+    const sessions = await sessionManagerFor(access, progress);
+    const kc = loadKubeConfig(access);
+    const proofs = [];
+    try {
+      // One lab at a time: each starts a shell and rolls out workloads, and the table should
+      // show each lab's own time.
+      for (const lab of chosen) proofs.push(await progress.step(`lab ${lab.definition.id}`, () => proveLab(kc, sessions, lab)));
+    } finally {
+      await sessions.stop();
+    }
+    process.stdout.write(flags.json ? `${JSON.stringify(proofs, null, 2)}\n` : `${formatProofs(proofs)}\n`);
+    if (!proofs.every(proofPassed)) process.exitCode = 1;
   });
 
 function parsePort(value: string): number {

@@ -1,6 +1,3 @@
-import { join } from 'node:path';
-import { loadKubeConfig } from './cluster/health.ts';
-import { ensureToolchain } from './cluster/local/toolchain.ts';
 import { writeRecord, readRecord } from './cluster/record.ts';
 import { chooseProvider, type ProviderChoice } from './cluster/select.ts';
 import { CnlabError } from './errors.ts';
@@ -9,9 +6,7 @@ import { cookieSecret } from './http/identity.ts';
 import { logger } from './log.ts';
 import { stateDir } from './paths.ts';
 import { createProgress } from './progress.ts';
-import { SessionManager } from './sessions/manager.ts';
-import { defaultLimits } from './sessions/sandbox.ts';
-import { sessionSettings } from './sessions/settings.ts';
+import { sessionManagerFor } from './sessions/for-cluster.ts';
 import { ensureSiteBuilt, siteDir } from './site.ts';
 
 export type StartOptions = ProviderChoice & { host: string; port: number };
@@ -22,19 +17,8 @@ export async function startPlatform(options: StartOptions): Promise<void> {
   const provider = await chooseProvider(options, progress);
   const access = await provider.up(progress);
   await writeRecord(access);
-  // Learner shells run the kubectl the local provider builds, whichever provider serves the API.
-  const toolchain = await ensureToolchain(progress);
   await ensureSiteBuilt(progress);
-
-  const sessions = new SessionManager({
-    kc: loadKubeConfig(access),
-    kubectl: toolchain.kubectl,
-    dir: join(stateDir(), 'sessions'),
-    settings: sessionSettings(),
-    limits: defaultLimits,
-    logger,
-  });
-  await progress.step('prepare learner sessions (reconcile namespaces, check the sandbox)', () => sessions.start());
+  const sessions = await sessionManagerFor(access, progress);
   // The record is read on every health check so a `cnlab cluster down` is reported at once.
   const app = await buildApp({ siteDir, cluster: readRecord, logger, sessions, cookieSecret: await cookieSecret(stateDir()) });
   try {

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { stringify } from 'yaml';
+import type { Lab } from '../labs/load.ts';
+import { applySetup, wipeNamespace } from '../labs/seed.ts';
 import { metrics } from '../metrics.ts';
 import { startApiRelay } from './api-relay.ts';
 import {
@@ -47,6 +49,8 @@ export type ManagerOptions = {
   settings: SessionSettings;
   limits: SandboxLimits;
   logger: Logger;
+  /** Labs by id: a session for one of them starts with the lab's setup objects in its namespace. */
+  labs: ReadonlyMap<string, Lab>;
 };
 
 const TERMINAL_SIZE = { cols: 100, rows: 30 };
@@ -133,6 +137,13 @@ export class SessionManager {
     session.lastInput = Date.now();
   }
 
+  /** "Reset lab": everything the learner made goes, and the lab's setup is applied again. */
+  async reset(session: Session): Promise<void> {
+    await wipeNamespace(this.#options.kc, session.namespace);
+    const definition = this.#options.labs.get(session.lab);
+    if (definition) await applySetup(this.#options.kc, session.namespace, definition.setup);
+  }
+
   async close(id: string, reason: string): Promise<void> {
     const session = this.#sessions.get(id);
     if (!session) return;
@@ -180,6 +191,8 @@ export class SessionManager {
       const namespace = kept?.metadata?.name ?? `lab-${randomBytes(5).toString('hex')}`;
       const expiresAt = kept ? expiryOf(kept) : new Date(Date.now() + settings.ttlSeconds * 1000);
       const learnerNamespace = await provisionNamespace(kc, { namespace, owner, lab, expiresAt });
+      const definition = this.#options.labs.get(lab);
+      if (definition && !kept) await applySetup(kc, namespace, definition.setup);
       const id = randomUUID();
       const uid = this.#uid(slot);
       const spec = await this.#prepareSessionDir(id, learnerNamespace, uid);

@@ -1,0 +1,269 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Check, Condition } from './schema.ts';
+
+// Each check reads a snapshot of the learner's namespace and answers with one sentence a
+// newcomer understands, naming what the task expects and what is there.
+
+export type CheckResult = { ok: boolean; message: string };
+
+/** The namespace as read once per grading: objects by kind, and access reviews by key. */
+export type Snapshot = {
+  objects(kind: string): KubernetesObject[];
+  access(key: string): boolean | undefined;
+};
+
+export type CustomCheck = (snapshot: Snapshot) => CheckResult | Promise<CheckResult>;
+
+/** Kinds a check may name: the API version and resource the grader lists them at. */
+export const kinds: Record<string, { apiVersion: string; plural: string }> = {
+  Pod: { apiVersion: 'v1', plural: 'pods' },
+  Service: { apiVersion: 'v1', plural: 'services' },
+  ConfigMap: { apiVersion: 'v1', plural: 'configmaps' },
+  Secret: { apiVersion: 'v1', plural: 'secrets' },
+  ServiceAccount: { apiVersion: 'v1', plural: 'serviceaccounts' },
+  PersistentVolumeClaim: { apiVersion: 'v1', plural: 'persistentvolumeclaims' },
+  Endpoints: { apiVersion: 'v1', plural: 'endpoints' },
+  LimitRange: { apiVersion: 'v1', plural: 'limitranges' },
+  ResourceQuota: { apiVersion: 'v1', plural: 'resourcequotas' },
+  Deployment: { apiVersion: 'apps/v1', plural: 'deployments' },
+  ReplicaSet: { apiVersion: 'apps/v1', plural: 'replicasets' },
+  StatefulSet: { apiVersion: 'apps/v1', plural: 'statefulsets' },
+  DaemonSet: { apiVersion: 'apps/v1', plural: 'daemonsets' },
+  Job: { apiVersion: 'batch/v1', plural: 'jobs' },
+  CronJob: { apiVersion: 'batch/v1', plural: 'cronjobs' },
+  Ingress: { apiVersion: 'networking.k8s.io/v1', plural: 'ingresses' },
+  NetworkPolicy: { apiVersion: 'networking.k8s.io/v1', plural: 'networkpolicies' },
+  Role: { apiVersion: 'rbac.authorization.k8s.io/v1', plural: 'roles' },
+  RoleBinding: { apiVersion: 'rbac.authorization.k8s.io/v1', plural: 'rolebindings' },
+  HorizontalPodAutoscaler: { apiVersion: 'autoscaling/v2', plural: 'horizontalpodautoscalers' },
+  EndpointSlice: { apiVersion: 'discovery.k8s.io/v1', plural: 'endpointslices' },
+};
+
+export const accessKey = (c: Extract<Check, { check: 'access' }>) => [c.serviceAccount, c.verb, c.group, c.resource, c.subresource ?? ''].join('|');
+
+/** The kinds a check needs listed; access reviews are gathered separately. */
+export function kindsRead(check: Check): string[] {
+  switch (check.check) {
+    case 'exists':
+    case 'absent':
+    case 'field':
+    case 'containers':
+    case 'ready':
+    case 'jobComplete':
+      return [check.object.split('/')[0] ?? ''];
+    case 'count':
+      return [check.kind];
+    case 'serviceEndpoints':
+      return ['Service', 'EndpointSlice'];
+    case 'ingressRoute':
+      return ['Ingress'];
+    case 'rolledOut':
+      return ['Deployment', 'ReplicaSet'];
+    case 'access':
+    case 'custom':
+      return [];
+  }
+}
+
+/**
+ * Reads a dot path with [n] indexes and ["quoted"] keys for names with dots:
+ * spec.template.spec.containers[0].image, metadata.annotations["deployment.kubernetes.io/revision"].
+ */
+export function valueAt(object: unknown, path: string): unknown {
+  let value: unknown = object;
+  for (const [, quoted, index, plain] of path.matchAll(/\["([^"]+)"\]|\[(\d+)\]|([^.[\]]+)/g)) {
+    const part = quoted ?? index ?? plain ?? '';
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
+const show = (value: unknown) => (value === undefined ? 'not set' : typeof value === 'string' ? `"${value}"` : JSON.stringify(value));
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** Whether a value passes a condition, and if not, the sentence that says why. */
+export function testCondition(value: unknown, c: Condition, subject: string): CheckResult {
+  const what = `${subject}: ${c.label ?? c.path}`;
+  if (c.exists !== undefined) {
+    const present = value !== undefined && value !== null;
+    return present === c.exists
+      ? { ok: true, message: `${what} is ${c.exists ? 'set' : 'not set'}` }
+      : { ok: false, message: c.exists ? `${what} is not set; the task asks for it to be set` : `${what} is ${show(value)}; the task asks for it not to be set` };
+  }
+  if (c.equals !== undefined) {
+    const ok = value === c.equals || (value !== undefined && String(value) === String(c.equals));
+    return { ok, message: ok ? `${what} is ${show(value)}` : `${what} is ${show(value)}; the task asks for ${show(c.equals)}` };
+  }
+  if (c.matches !== undefined) {
+    const ok = typeof value === 'string' && new RegExp(c.matches).test(value);
+    return { ok, message: ok ? `${what} is ${show(value)}` : `${what} is ${show(value)}; the task asks for a value matching /${c.matches}/` };
+  }
+  if (c.contains !== undefined) {
+    const ok = Array.isArray(value) ? value.some((item) => item === c.contains || JSON.stringify(item) === JSON.stringify(c.contains)) : typeof value === 'string' && value.includes(String(c.contains));
+    return { ok, message: ok ? `${what} contains ${show(c.contains)}` : `${what} is ${show(value)}; the task asks for it to contain ${show(c.contains)}` };
+  }
+  const number = typeof value === 'number' ? value : Number.parseFloat(String(value));
+  if (c.greaterThan !== undefined) {
+    const ok = Number.isFinite(number) && number > c.greaterThan;
+    return { ok, message: ok ? `${what} is ${show(value)}` : `${what} is ${show(value)}; the task asks for more than ${c.greaterThan}` };
+  }
+  const ok = Number.isFinite(number) && number < (c.lessThan ?? Number.NaN);
+  return { ok, message: ok ? `${what} is ${show(value)}` : `${what} is ${show(value)}; the task asks for less than ${c.lessThan}` };
+}
+
+function find(snapshot: Snapshot, ref: string): { kind: string; name: string; object: KubernetesObject | undefined } {
+  const [kind = '', name = ''] = ref.split('/');
+  return { kind, name, object: snapshot.objects(kind).find((object) => object.metadata?.name === name) };
+}
+
+const missing = (kind: string, name: string): CheckResult => ({ ok: false, message: `there is no ${kind} named ${name} in your namespace yet` });
+
+/** The pod spec inside a Pod, a workload's template or a CronJob's job template. */
+function podSpec(object: KubernetesObject): Record<string, unknown> | undefined {
+  for (const path of ['spec.jobTemplate.spec.template.spec', 'spec.template.spec', 'spec']) {
+    const spec = valueAt(object, path) as Record<string, unknown> | undefined;
+    if (spec && Array.isArray(spec.containers)) return spec;
+  }
+  return undefined;
+}
+
+function matchesSelector(labels: Record<string, string> | undefined, selector: string): boolean {
+  return selector
+    .split(',')
+    .map((term) => term.trim())
+    .filter(Boolean)
+    .every((term) => {
+      const [key = '', value] = term.split(/!=|==|=/).map((part) => part.trim());
+      if (value === undefined) return key.startsWith('!') ? labels?.[key.slice(1)] === undefined : labels?.[key] !== undefined;
+      return term.includes('!=') ? labels?.[key] !== value : labels?.[key] === value;
+    });
+}
+
+function isReady(kind: string, object: KubernetesObject): { ok: boolean; state: string } {
+  const status = (object as { status?: Record<string, number | undefined> }).status ?? {};
+  const spec = (object as { spec?: { replicas?: number } }).spec ?? {};
+  const generation = object.metadata?.generation ?? 0;
+  const observed = status.observedGeneration ?? 0;
+  if (kind === 'DaemonSet') {
+    const wanted = status.desiredNumberScheduled ?? 0;
+    const ready = status.numberReady ?? 0;
+    const updated = status.updatedNumberScheduled ?? 0;
+    return { ok: observed >= generation && wanted > 0 && ready === wanted && updated === wanted, state: `${ready} of ${wanted} pods ready` };
+  }
+  const wanted = spec.replicas ?? 1;
+  const ready = status.readyReplicas ?? 0;
+  const updated = status.updatedReplicas ?? 0;
+  const ok = observed >= generation && ready === wanted && updated === wanted && (status.replicas ?? 0) === wanted;
+  return { ok, state: `${ready} of ${plural(wanted, 'replica')} ready${updated < wanted ? `, ${updated} updated` : ''}` };
+}
+
+/** Evaluates one check against the snapshot. */
+export async function evaluate(check: Check, snapshot: Snapshot, custom: (name: string) => Promise<CustomCheck>): Promise<CheckResult> {
+  switch (check.check) {
+    case 'exists': {
+      const { kind, name, object } = find(snapshot, check.object);
+      return object ? { ok: true, message: `${kind} ${name} exists` } : missing(kind, name);
+    }
+    case 'absent': {
+      const { kind, name, object } = find(snapshot, check.object);
+      return object ? { ok: false, message: `${kind} ${name} still exists; the task asks for it to be gone` } : { ok: true, message: `${kind} ${name} is gone` };
+    }
+    case 'field': {
+      const { kind, name, object } = find(snapshot, check.object);
+      return object ? testCondition(valueAt(object, check.path), check, `${kind} ${name}`) : missing(kind, name);
+    }
+    case 'containers': {
+      const { kind, name, object } = find(snapshot, check.object);
+      if (!object) return missing(kind, name);
+      const spec = podSpec(object);
+      const containers = [
+        ...(check.of !== 'initContainers' ? ((spec?.containers as object[] | undefined) ?? []) : []),
+        ...(check.of !== 'containers' ? ((spec?.initContainers as object[] | undefined) ?? []) : []),
+      ] as Array<{ name?: string }>;
+      const group = check.of === 'initContainers' ? 'init container' : 'container';
+      if (containers.length === 0) return { ok: false, message: `${kind} ${name} has no ${group}s yet` };
+      const results = containers.map((container) => (check.every ?? check.any ?? []).map((c) => testCondition(valueAt(container, c.path), c, `${group} ${container.name} of ${kind} ${name}`)));
+      if (check.every) {
+        const failure = results.flat().find((result) => !result.ok);
+        return failure ?? { ok: true, message: `every ${group} of ${kind} ${name} passes` };
+      }
+      const passing = results.find((conditions) => conditions.every((result) => result.ok));
+      if (passing) return { ok: true, message: `a ${group} of ${kind} ${name} passes` };
+      const closest = results.map((conditions) => conditions.find((result) => !result.ok)).find(Boolean);
+      return { ok: false, message: `no ${group} of ${kind} ${name} passes yet: ${closest?.message ?? ''}` };
+    }
+    case 'count': {
+      const n = snapshot.objects(check.kind).filter((object) => matchesSelector(object.metadata?.labels, check.selector)).length;
+      const what = `${plural(n, check.kind)}${check.selector ? ` with labels ${check.selector}` : ''}`;
+      const wants = check.equals !== undefined ? `exactly ${check.equals}` : [check.atLeast !== undefined ? `at least ${check.atLeast}` : '', check.atMost !== undefined ? `at most ${check.atMost}` : ''].filter(Boolean).join(' and ');
+      const ok = (check.equals === undefined || n === check.equals) && (check.atLeast === undefined || n >= check.atLeast) && (check.atMost === undefined || n <= check.atMost);
+      return { ok, message: ok ? `there are ${what}` : `there are ${what}; the task asks for ${wants}` };
+    }
+    case 'ready': {
+      const { kind, name, object } = find(snapshot, check.object);
+      if (!object) return missing(kind, name);
+      const { ok, state } = isReady(kind, object);
+      return { ok, message: ok ? `${kind} ${name} is rolled out: ${state}` : `${kind} ${name} is not fully rolled out yet: ${state}` };
+    }
+    case 'jobComplete': {
+      const { kind, name, object } = find(snapshot, check.object);
+      if (!object) return missing(kind, name);
+      const conditions = (valueAt(object, 'status.conditions') as Array<{ type: string; status: string }> | undefined) ?? [];
+      if (conditions.some((c) => c.type === 'Complete' && c.status === 'True')) return { ok: true, message: `Job ${name} completed` };
+      if (conditions.some((c) => c.type === 'Failed' && c.status === 'True')) return { ok: false, message: `Job ${name} failed; the task asks for it to complete` };
+      return { ok: false, message: `Job ${name} has not completed yet (${Number(valueAt(object, 'status.succeeded') ?? 0)} succeeded)` };
+    }
+    case 'serviceEndpoints': {
+      const { name, object } = find(snapshot, check.object);
+      if (!object) return missing('Service', name);
+      const ready = snapshot
+        .objects('EndpointSlice')
+        .filter((slice) => slice.metadata?.labels?.['kubernetes.io/service-name'] === name)
+        .flatMap((slice) => ((slice as { endpoints?: Array<{ conditions?: { ready?: boolean } }> }).endpoints ?? []).filter((e) => e.conditions?.ready !== false));
+      const ok = ready.length >= check.atLeast;
+      const selector = valueAt(object, 'spec.selector') as Record<string, string> | undefined;
+      const hint = ready.length === 0 ? `; its selector ${selector ? JSON.stringify(selector) : '(none)'} matches no ready pod` : '';
+      return { ok, message: ok ? `Service ${name} has ${plural(ready.length, 'ready endpoint')}` : `Service ${name} has ${plural(ready.length, 'ready endpoint')}; the task asks for at least ${check.atLeast}${hint}` };
+    }
+    case 'ingressRoute': {
+      const wanted = `${check.host ?? '*'}${check.path} → ${check.service}:${check.port}`;
+      for (const ingress of snapshot.objects('Ingress')) {
+        const rules = (valueAt(ingress, 'spec.rules') as Array<{ host?: string; http?: { paths?: Array<{ path?: string; backend?: { service?: { name?: string; port?: { number?: number; name?: string } } } }> } }> | undefined) ?? [];
+        for (const rule of rules) {
+          if (check.host !== undefined && rule.host !== check.host) continue;
+          for (const path of rule.http?.paths ?? []) {
+            const service = path.backend?.service;
+            if ((path.path ?? '/') === check.path && service?.name === check.service && (service.port?.number === check.port || service.port?.name === check.port)) {
+              return { ok: true, message: `Ingress ${ingress.metadata?.name} routes ${wanted}` };
+            }
+          }
+        }
+      }
+      return { ok: false, message: `no Ingress routes ${wanted} yet` };
+    }
+    case 'access': {
+      const allowed = snapshot.access(accessKey(check));
+      const action = `${check.verb} ${check.resource}${check.subresource ? `/${check.subresource}` : ''}`;
+      const ok = allowed === check.allowed;
+      return {
+        ok,
+        message: ok
+          ? `ServiceAccount ${check.serviceAccount} ${allowed ? 'can' : 'cannot'} ${action}`
+          : `ServiceAccount ${check.serviceAccount} ${allowed ? 'can' : 'cannot'} ${action}; the task asks that it ${check.allowed ? 'can' : 'cannot'}`,
+      };
+    }
+    case 'rolledOut': {
+      const { name, object } = find(snapshot, check.object);
+      if (!object) return missing('Deployment', name);
+      const revisions = snapshot.objects('ReplicaSet').filter((rs) => rs.metadata?.ownerReferences?.some((owner) => owner.kind === 'Deployment' && owner.name === name)).length;
+      const ok = revisions >= check.revisionsAtLeast;
+      return { ok, message: ok ? `Deployment ${name} has ${plural(revisions, 'revision')}` : `Deployment ${name} has ${plural(revisions, 'revision')}; the task asks for at least ${check.revisionsAtLeast} (change its pod template to roll out a new one)` };
+    }
+    case 'custom':
+      return (await custom(check.name))(snapshot);
+  }
+}

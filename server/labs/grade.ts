@@ -1,0 +1,70 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { AuthorizationV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { accessKey, type CheckResult, type CustomCheck, evaluate, kinds, kindsRead, type Snapshot } from './checks.ts';
+import type { Lab } from './load.ts';
+import { listRaw } from './read-raw.ts';
+import type { Check } from './schema.ts';
+
+export type TaskResult = { id: string; title: string; passed: boolean; checks: CheckResult[] };
+export type LabResult = { lab: string; namespace: string; passed: boolean; tasks: TaskResult[]; gradedAt: string };
+
+/**
+ * Reads the namespace once (every kind the lab's checks name, listed in parallel, plus its access
+ * reviews) and evaluates every check against that one snapshot. Nothing is written, nothing the
+ * learner controls is executed.
+ */
+export async function gradeLab(kc: KubeConfig, lab: Lab, namespace: string): Promise<LabResult> {
+  const checks = lab.definition.tasks.flatMap((task) => task.checks);
+  const snapshot = await readSnapshot(kc, namespace, checks);
+  const customModule = join(lab.dir, 'checks.ts');
+  const custom = async (name: string): Promise<CustomCheck> => {
+    if (!existsSync(customModule)) throw new Error(`lab ${lab.definition.id} names custom check ${name} but has no checks.ts`);
+    const module = (await import(pathToFileURL(customModule).href)) as Record<string, CustomCheck | undefined>;
+    const check = module[name];
+    if (typeof check !== 'function') throw new Error(`labs/${lab.definition.id}/checks.ts exports no check named ${name}`);
+    return check;
+  };
+  const tasks = await Promise.all(
+    lab.definition.tasks.map(async (task) => {
+      const results = await Promise.all(task.checks.map((check) => evaluate(check, snapshot, custom)));
+      return { id: task.id, title: task.title, passed: results.every((result) => result.ok), checks: results };
+    }),
+  );
+  return { lab: lab.definition.id, namespace, passed: tasks.every((task) => task.passed), tasks, gradedAt: new Date().toISOString() };
+}
+
+export async function readSnapshot(kc: KubeConfig, namespace: string, checks: Check[]): Promise<Snapshot> {
+  const wanted = [...new Set(checks.flatMap(kindsRead))];
+  const unknown = wanted.find((kind) => !kinds[kind]);
+  if (unknown) throw new Error(`checks name kind ${unknown}, which the grader does not know; known kinds: ${Object.keys(kinds).join(', ')}`);
+  const accessChecks = checks.filter((check): check is Extract<Check, { check: 'access' }> => check.check === 'access');
+  const authorization = kc.makeApiClient(AuthorizationV1Api);
+
+  const [lists, reviews] = await Promise.all([
+    Promise.all(
+      wanted.map(async (kind) => {
+        const { apiVersion, plural } = kinds[kind] ?? { apiVersion: '', plural: '' };
+        return [kind, await listRaw(kc, apiVersion, plural, namespace)] as const;
+      }),
+    ),
+    Promise.all(
+      accessChecks.map(async (check) => {
+        const review = await authorization.createSubjectAccessReview({
+          body: {
+            spec: {
+              user: `system:serviceaccount:${namespace}:${check.serviceAccount}`,
+              groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
+              resourceAttributes: { namespace, verb: check.verb, group: check.group, resource: check.resource, ...(check.subresource ? { subresource: check.subresource } : {}) },
+            },
+          },
+        });
+        return [accessKey(check), review.status?.allowed ?? false] as const;
+      }),
+    ),
+  ]);
+  const byKind = new Map<string, KubernetesObject[]>(lists);
+  const access = new Map<string, boolean>(reviews);
+  return { objects: (kind) => byKind.get(kind) ?? [], access: (key) => access.get(key) };
+}

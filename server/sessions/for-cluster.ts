@@ -1,0 +1,28 @@
+import { join } from 'node:path';
+import { loadKubeConfig } from '../cluster/health.ts';
+import { ensureToolchain } from '../cluster/local/toolchain.ts';
+import type { ClusterAccess } from '../cluster/provider.ts';
+import { loadLabs } from '../labs/load.ts';
+import { logger } from '../log.ts';
+import { stateDir } from '../paths.ts';
+import type { Progress } from '../progress.ts';
+import { SessionManager } from './manager.ts';
+import { defaultLimits } from './sandbox.ts';
+import { sessionSettings } from './settings.ts';
+
+/** The session manager for a cluster, as the server and `cnlab labs test` both run it. */
+export async function sessionManagerFor(access: ClusterAccess, progress: Progress): Promise<SessionManager> {
+  // Learner shells run the kubectl the local provider builds, whichever provider serves the API.
+  const toolchain = await ensureToolchain(progress);
+  const sessions = new SessionManager({
+    kc: loadKubeConfig(access),
+    kubectl: toolchain.kubectl,
+    dir: join(stateDir(), 'sessions'),
+    settings: sessionSettings(),
+    limits: defaultLimits,
+    logger,
+    labs: new Map((await loadLabs()).map((lab) => [lab.definition.id, lab])),
+  });
+  await progress.step('prepare learner sessions (reconcile namespaces, check the sandbox)', () => sessions.start());
+  return sessions;
+}
