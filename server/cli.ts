@@ -129,7 +129,7 @@ labs
     const provider = await chooseProvider({}, progress);
     const access = await provider.up(progress);
     await writeRecord(access);
-    const sessions = await sessionManagerFor(access, progress);
+    const { sessions } = await sessionManagerFor(access, progress);
     const kc = loadKubeConfig(access);
     const proofs = [];
     try {

@@ -18,9 +18,9 @@ export async function startPlatform(options: StartOptions): Promise<void> {
   const access = await provider.up(progress);
   await writeRecord(access);
   await ensureSiteBuilt(progress);
-  const sessions = await sessionManagerFor(access, progress);
+  const { sessions, grader, labs } = await sessionManagerFor(access, progress);
   // The record is read on every health check so a `cnlab cluster down` is reported at once.
-  const app = await buildApp({ siteDir, cluster: readRecord, logger, sessions, cookieSecret: await cookieSecret(stateDir()) });
+  const app = await buildApp({ siteDir, cluster: readRecord, logger, sessions, grader, labs, cookieSecret: await cookieSecret(stateDir()) });
   try {
     await app.listen({ host: options.host, port: options.port });
   } catch (error) {

@@ -3,9 +3,12 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type ClusterHealth, probeCluster } from '../cluster/health.ts';
 import type { ClusterAccess } from '../cluster/provider.ts';
+import type { Lab } from '../labs/load.ts';
+import type { AutoGrader } from '../labs/progress.ts';
 import { registry } from '../metrics.ts';
 import type { SessionManager } from '../sessions/manager.ts';
 import { registerIdentity } from './identity.ts';
+import { registerLabRoutes } from './lab-routes.ts';
 import { registerSessionRoutes } from './session-routes.ts';
 import { MAX_FRAME_BYTES, registerTerminalSocket } from './terminal-socket.ts';
 
@@ -15,6 +18,8 @@ export type AppOptions = {
   cluster: () => Promise<ClusterAccess | undefined>;
   logger: FastifyBaseLogger;
   sessions: SessionManager;
+  grader: AutoGrader;
+  labs: ReadonlyMap<string, Lab>;
   cookieSecret: string;
 };
 
@@ -27,6 +32,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(fastifyWebsocket, { options: { maxPayload: MAX_FRAME_BYTES } });
   registerSessionRoutes(app, options.sessions);
   registerTerminalSocket(app, options.sessions);
+  registerLabRoutes(app, options.sessions, options.grader, options.labs);
   app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 
   let cached: { at: number; health: ClusterHealth | undefined } | undefined;

@@ -1,7 +1,14 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { SandboxUnavailableError, type SessionManager, SessionsFullError } from '../sessions/manager.ts';
+import { SandboxUnavailableError, type Session, type SessionManager, SessionsFullError } from '../sessions/manager.ts';
 import { displayNameSchema, ensureLearner, learnerOf, setLearner } from './identity.ts';
+
+/** The session named in the URL, if it belongs to the learner asking; anyone else's reads as unknown. */
+export function ownSession(request: FastifyRequest<{ Params: { id: string } }>, sessions: SessionManager): Session | undefined {
+  const learner = learnerOf(request);
+  const session = sessions.get(request.params.id);
+  return learner && session?.learner === learner.id ? session : undefined;
+}
 
 const labSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a lab id is lowercase letters, digits and dashes');
 
@@ -35,9 +42,8 @@ export function registerSessionRoutes(app: FastifyInstance, sessions: SessionMan
   });
 
   app.delete<{ Params: { id: string } }>('/api/sessions/:id', async (request, reply) => {
-    const learner = learnerOf(request);
-    const session = sessions.get(request.params.id);
-    if (!learner || !session || session.learner !== learner.id) return reply.code(404).send({ error: 'no such session' });
+    const session = ownSession(request, sessions);
+    if (!session) return reply.code(404).send({ error: 'no such session' });
     await sessions.close(session.id, 'closed by the learner');
     return reply.code(204).send();
   });

@@ -16,6 +16,7 @@ import { learnerOf } from './identity.ts';
 //                       {"type":"pong","id":7}
 //                       {"type":"error","message":"…"}           a frame was refused; the shell goes on
 //                       {"type":"exit","reason":"…"}             the shell is gone; the socket closes
+//                       {"type":"progress","result":{…}}         the lab was graded again (see server/labs/grade.ts)
 //
 // Frames over MAX_FRAME_BYTES close the socket (ws code 1009). Anything else malformed is answered
 // with an error frame and dropped.
@@ -129,6 +130,12 @@ function attach(socket: WebSocket, session: Session, sessions: SessionManager): 
         return;
     }
   });
-  socket.on('close', () => session.terminal.detach(client));
+  // The lab panel's automatic ticks ride on the terminal's connection.
+  const graded = (result: unknown) => send({ type: 'progress', result });
+  session.events.on('graded', graded);
+  socket.on('close', () => {
+    session.terminal.detach(client);
+    session.events.off('graded', graded);
+  });
   socket.on('error', () => socket.terminate());
 }

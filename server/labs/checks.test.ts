@@ -5,7 +5,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { CoreV1Api, type KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, type KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
 import { run } from '../exec.ts';
 import { projectRoot } from '../paths.ts';
 import { loadKubeConfig } from '../cluster/health.ts';
@@ -58,7 +58,11 @@ before(async () => {
     },
   ];
   for (const object of objects) await client.create(object);
-  // A second revision of the Deployment, for rolledOut.
+  // A second revision of the Deployment, for rolledOut: only once the first has its ReplicaSet,
+  // or the controller would roll out the patched template alone.
+  const apps = kc.makeApiClient(AppsV1Api);
+  const deadline = Date.now() + 30_000;
+  while ((await apps.listNamespacedReplicaSet({ namespace })).items.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
   await client.patch(
     { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace }, spec: { template: podTemplate('nginx:1.28') } },
     undefined,

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { loadKubeConfig } from '../cluster/health.ts';
 import { ensureToolchain } from '../cluster/local/toolchain.ts';
 import type { ClusterAccess } from '../cluster/provider.ts';
-import { loadLabs } from '../labs/load.ts';
+import { type Lab, loadLabs } from '../labs/load.ts';
+import { type AutoGrader, autoGrader } from '../labs/progress.ts';
 import { logger } from '../log.ts';
 import { stateDir } from '../paths.ts';
 import type { Progress } from '../progress.ts';
@@ -11,18 +12,22 @@ import { defaultLimits } from './sandbox.ts';
 import { sessionSettings } from './settings.ts';
 
 /** The session manager for a cluster, as the server and `cnlab labs test` both run it. */
-export async function sessionManagerFor(access: ClusterAccess, progress: Progress): Promise<SessionManager> {
+export async function sessionManagerFor(access: ClusterAccess, progress: Progress): Promise<{ sessions: SessionManager; grader: AutoGrader; labs: ReadonlyMap<string, Lab> }> {
   // Learner shells run the kubectl the local provider builds, whichever provider serves the API.
   const toolchain = await ensureToolchain(progress);
+  const kc = loadKubeConfig(access);
+  const labs = new Map((await loadLabs()).map((lab) => [lab.definition.id, lab]));
+  const grader = autoGrader(kc, labs, logger);
   const sessions = new SessionManager({
-    kc: loadKubeConfig(access),
+    kc,
     kubectl: toolchain.kubectl,
     dir: join(stateDir(), 'sessions'),
     settings: sessionSettings(),
     limits: defaultLimits,
     logger,
-    labs: new Map((await loadLabs()).map((lab) => [lab.definition.id, lab])),
+    labs,
+    onActivity: (session) => grader.activity(session),
   });
   await progress.step('prepare learner sessions (reconcile namespaces, check the sandbox)', () => sessions.start());
-  return sessions;
+  return { sessions, grader, labs };
 }

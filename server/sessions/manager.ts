@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:net';
@@ -34,6 +35,10 @@ export type Session = {
   terminal: Terminal;
   /** Host uid of the shell (root server) or the slot it would use. */
   slot: number;
+  /** Emits 'graded' with each new lab result, for the browser's lab panel. */
+  events: EventEmitter;
+  /** The learner has asked for a grade at least once: the solution may be shown. */
+  tried: boolean;
 };
 
 /** "Full, try again": a cap was reached; nobody else's session got worse. */
@@ -51,6 +56,8 @@ export type ManagerOptions = {
   logger: Logger;
   /** Labs by id: a session for one of them starts with the lab's setup objects in its namespace. */
   labs: ReadonlyMap<string, Lab>;
+  /** Called whenever a shell prints: something in the namespace may have changed. */
+  onActivity?: (session: Session) => void;
 };
 
 const TERMINAL_SIZE = { cols: 100, rows: 30 };
@@ -148,6 +155,7 @@ export class SessionManager {
     const session = this.#sessions.get(id);
     if (!session) return;
     this.#sessions.delete(id);
+    session.events.emit('closed');
     metrics.sessionsActive.set(this.#sessions.size);
     session.terminal.kill();
     this.#freeSlots.push(session.slot);
@@ -204,8 +212,13 @@ export class SessionManager {
         expiresAt,
         lastInput: Date.now(),
         slot,
+        events: new EventEmitter(),
+        tried: false,
         terminal: new Terminal(sandboxCommand(spec), TERMINAL_SIZE, {
-          output: (bytes) => metrics.terminalBytes.inc({ direction: 'out' }, bytes),
+          output: (bytes) => {
+            metrics.terminalBytes.inc({ direction: 'out' }, bytes);
+            this.#options.onActivity?.(session);
+          },
           exit: (code) => {
             logger.info({ session: id, code }, 'shell exited');
             void this.close(id, 'shell exited').catch((error: unknown) => logger.error({ err: error }, 'closing a session failed'));

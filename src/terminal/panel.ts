@@ -3,6 +3,7 @@ import { WebLinksAddon } from '@xterm/addon-web-links';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import './panel.css';
+import { startSession } from './session.ts';
 
 // The terminal panel: xterm.js beside the lesson, connected to the learner's shell over the
 // WebSocket protocol documented in server/http/terminal-socket.ts. A dropped connection is retried;
@@ -13,7 +14,8 @@ type ServerMessage =
   | { type: 'data'; data: string }
   | { type: 'pong' }
   | { type: 'error'; message: string }
-  | { type: 'exit'; reason: string };
+  | { type: 'exit'; reason: string }
+  | { type: 'progress'; result: unknown };
 
 type State = 'starting' | 'connecting' | 'connected' | 'reconnecting' | 'ended';
 
@@ -23,19 +25,6 @@ const RETRY_MS = [500, 1000, 2000, 5000];
 const FRAME_CHARS = 64 * 1024;
 // Characters, not bytes: a paste of multi-byte text is still kept under the server's 1 MiB frames.
 const MAX_PASTE_CHARS = 256 * 1024;
-
-async function startSession(lab: string): Promise<{ id: string; namespace: string }> {
-  const response = await fetch('/api/sessions', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ lab }),
-  }).catch(() => {
-    throw new Error('The lab server does not answer: the terminal needs the platform running (npm start).');
-  });
-  const body = (await response.json().catch(() => ({}))) as { id?: string; namespace?: string; error?: string };
-  if (!response.ok || !body.id || !body.namespace) throw new Error(body.error ?? `The terminal could not start (HTTP ${response.status}).`);
-  return { id: body.id, namespace: body.namespace };
-}
 
 function element<K extends keyof HTMLElementTagNameMap>(tag: K, attributes: Record<string, string>, text = ''): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
@@ -50,6 +39,7 @@ let current: { close(): void } | undefined;
 export async function openTerminalPanel(lab: string, onClose: () => void): Promise<void> {
   if (current) return;
   const session = await startSession(lab);
+  window.dispatchEvent(new CustomEvent('cnlab:session', { detail: session }));
 
   const panel = element('aside', { class: 'cnlab-terminal', 'aria-label': 'Lab terminal' });
   const handle = element('div', { class: 'cnlab-terminal__handle', role: 'separator', 'aria-orientation': 'vertical', 'aria-label': 'Resize the terminal', tabindex: '0' });
@@ -89,6 +79,7 @@ export async function openTerminalPanel(lab: string, onClose: () => void): Promi
   term.focus();
 
   let socket: WebSocket | undefined;
+  const pendingCommands: string[] = [];
   let retries = 0;
   let ended = false;
   let ping: ReturnType<typeof setInterval> | undefined;
@@ -117,6 +108,7 @@ export async function openTerminalPanel(lab: string, onClose: () => void): Promi
           // The server replays the recent output next: start from a clean screen.
           term.reset();
           setState('connected');
+          for (const command of pendingCommands.splice(0)) send({ type: 'data', data: command });
           break;
         case 'data':
           term.write(message.data);
@@ -128,6 +120,10 @@ export async function openTerminalPanel(lab: string, onClose: () => void): Promi
           ended = true;
           setState('ended', 'ended');
           term.write(`\r\n\x1b[33m[cnlab] ${message.reason}\x1b[0m\r\n`);
+          break;
+        case 'progress':
+          // The lab panel (if the page has one) shows the new grades.
+          window.dispatchEvent(new CustomEvent('cnlab:progress', { detail: message.result }));
           break;
         case 'pong':
           break;
@@ -153,6 +149,15 @@ export async function openTerminalPanel(lab: string, onClose: () => void): Promi
     for (let offset = 0; offset < data.length; offset += FRAME_CHARS) send({ type: 'data', data: data.slice(offset, offset + FRAME_CHARS) });
   });
   term.onResize(({ cols, rows }) => send({ type: 'resize', cols, rows }));
+  // "Run" buttons on the page type their command into this terminal.
+  const typeCommand = (event: Event) => {
+    const command = `${(event as CustomEvent<string>).detail}\r`;
+    // Before the shell is attached (the Run click that opened the terminal), hold it until then.
+    if (status.dataset.state === 'connected') send({ type: 'data', data: command });
+    else pendingCommands.push(command);
+    term.focus();
+  };
+  window.addEventListener('cnlab:type', typeCommand);
   const refit = () => fit.fit();
   const observer = new ResizeObserver(refit);
   observer.observe(screen);
@@ -191,6 +196,7 @@ export async function openTerminalPanel(lab: string, onClose: () => void): Promi
       ended = true;
       socket?.close();
       observer.disconnect();
+      window.removeEventListener('cnlab:type', typeCommand);
       term.dispose();
       panel.remove();
       document.documentElement.classList.remove('cnlab-terminal-open');

@@ -1,0 +1,42 @@
+import type { FastifyInstance } from 'fastify';
+import type { Lab } from '../labs/load.ts';
+import type { AutoGrader } from '../labs/progress.ts';
+import type { SessionManager } from '../sessions/manager.ts';
+import { ownSession } from './session-routes.ts';
+
+/** What the browser may know of a lab: everything but the solution, which must be earned. */
+function publicLab(lab: Lab) {
+  const { id, title, lesson, intro, tasks } = lab.definition;
+  return { id, title, lesson, intro, tasks: tasks.map(({ id: taskId, title: taskTitle, instructions, hints }) => ({ id: taskId, title: taskTitle, instructions, hints })) };
+}
+
+export function registerLabRoutes(app: FastifyInstance, sessions: SessionManager, grader: AutoGrader, labs: ReadonlyMap<string, Lab>): void {
+  app.get<{ Params: { id: string } }>('/api/labs/:id', async (request, reply) => {
+    const lab = labs.get(request.params.id);
+    return lab ? publicLab(lab) : reply.code(404).send({ error: `no lab named ${request.params.id}` });
+  });
+
+  app.post<{ Params: { id: string } }>('/api/sessions/:id/grade', async (request, reply) => {
+    const session = ownSession(request, sessions);
+    if (!session) return reply.code(404).send({ error: 'no such session' });
+    const result = await grader.grade(session);
+    if (!result) return reply.code(404).send({ error: `the session's lab ${session.lab} has no checks` });
+    session.tried = true;
+    return result;
+  });
+
+  app.post<{ Params: { id: string } }>('/api/sessions/:id/reset', async (request, reply) => {
+    const session = ownSession(request, sessions);
+    if (!session) return reply.code(404).send({ error: 'no such session' });
+    await sessions.reset(session);
+    return (await grader.grade(session)) ?? reply.code(204).send();
+  });
+
+  app.get<{ Params: { id: string } }>('/api/sessions/:id/solution', async (request, reply) => {
+    const session = ownSession(request, sessions);
+    const lab = session && labs.get(session.lab);
+    if (!session || !lab) return reply.code(404).send({ error: 'no such session' });
+    if (!session.tried) return reply.code(403).send({ error: 'try the tasks first: the solution opens once you have checked your work' });
+    return { solution: lab.solution };
+  });
+}
