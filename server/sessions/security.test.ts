@@ -15,6 +15,7 @@ before(async () => {
   [a, b] = await Promise.all([learnerWithShell(platform), learnerWithShell(platform)]);
   assert.notEqual(a.namespace, b.namespace);
   assert.match(await b.shell.exec('kubectl create deployment web --image=nginx --replicas=1'), /created/);
+  assert.match(await b.shell.exec('kubectl rollout status deployment/web --timeout=60s'), /successfully rolled out/);
 });
 
 after(async () => {
