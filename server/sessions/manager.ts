@@ -4,11 +4,12 @@ import { readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:net';
 import { join } from 'node:path';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig, V1Namespace } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { stringify } from 'yaml';
 import type { Lab } from '../labs/load.ts';
 import { applySetup, wipeNamespace } from '../labs/seed.ts';
+import { run } from '../exec.ts';
 import { metrics } from '../metrics.ts';
 import { startApiRelay } from './api-relay.ts';
 import {
@@ -62,6 +63,8 @@ export type ManagerOptions = {
 
 const TERMINAL_SIZE = { cols: 100, rows: 30 };
 
+const returnKey = (owner: string, lab: string) => `${owner}\n${lab}`;
+
 /** Learner ids never reach the cluster: labels carry a hash of them. */
 export const ownerLabel = (learner: string) => createHash('sha256').update(learner).digest('hex').slice(0, 32);
 
@@ -71,6 +74,8 @@ export class SessionManager {
   readonly #sessions = new Map<string, Session>();
   readonly #opening = new Map<string, Promise<Session>>();
   readonly #freeSlots: number[];
+  /** Namespaces from an earlier run, by owner and lab, for their learners to return to. */
+  readonly #returnable = new Map<string, V1Namespace>();
   #relay: Server | undefined;
   #sweeper: NodeJS.Timeout | undefined;
   #sandboxProblem: string | undefined;
@@ -95,6 +100,10 @@ export class SessionManager {
     return join(this.#options.dir, 'kube-api.sock');
   }
 
+  get #kubectlCompletion(): string {
+    return join(this.#options.dir, 'kubectl-completion.bash');
+  }
+
   /** Reconciles what a previous run left, starts the API relay and checks the sandbox works. */
   async start(): Promise<void> {
     const { logger, kc, dir } = this.#options;
@@ -105,7 +114,15 @@ export class SessionManager {
     await ensureClusterReadRole(kc);
     const { deleted } = await reconcile(kc);
     if (deleted.length > 0) logger.info({ deleted }, 'deleted expired learner namespaces left by an earlier run');
+    // Learners may return to namespaces an earlier run left within their lifetime; knowing them
+    // up front saves every new session a lookup.
+    for (const ns of await listLearnerNamespaces(kc)) {
+      const labels = ns.metadata?.labels ?? {};
+      if (!deleted.includes(String(ns.metadata?.name))) this.#returnable.set(returnKey(String(labels[LABELS.owner]), String(labels[LABELS.lab])), ns);
+    }
     this.#relay = await startApiRelay(this.#apiSocket, this.#api);
+    const completion = await run(this.#options.kubectl, ['completion', 'bash']);
+    await writeFile(this.#kubectlCompletion, completion.stdout, { mode: 0o644 });
     const probe = await this.#probe();
     if (!probe.ok) {
       this.#sandboxProblem = probe.reason;
@@ -174,6 +191,8 @@ export class SessionManager {
     for (const namespace of await listLearnerNamespaces(this.#options.kc)) {
       const name = String(namespace.metadata?.name);
       if (!held.has(name) && expiryOf(namespace).getTime() <= now && namespace.status?.phase !== 'Terminating') {
+        const labels = namespace.metadata?.labels ?? {};
+        this.#returnable.delete(returnKey(String(labels[LABELS.owner]), String(labels[LABELS.lab])));
         await deleteNamespace(this.#options.kc, name);
       }
     }
@@ -193,9 +212,9 @@ export class SessionManager {
     try {
       const owner = ownerLabel(learner);
       // A namespace the learner still owns (from before a server restart) is taken up again.
-      const kept = (await listLearnerNamespaces(kc)).find(
-        (ns) => ns.metadata?.labels?.[LABELS.owner] === owner && ns.metadata?.labels?.[LABELS.lab] === lab && expiryOf(ns).getTime() > Date.now() + 60_000 && ns.status?.phase !== 'Terminating',
-      );
+      const returning = this.#returnable.get(returnKey(owner, lab));
+      this.#returnable.delete(returnKey(owner, lab));
+      const kept = returning && expiryOf(returning).getTime() > Date.now() + 60_000 ? returning : undefined;
       const namespace = kept?.metadata?.name ?? `lab-${randomBytes(5).toString('hex')}`;
       const expiresAt = kept ? expiryOf(kept) : new Date(Date.now() + settings.ttlSeconds * 1000);
       const learnerNamespace = await provisionNamespace(kc, { namespace, owner, lab, expiresAt });
@@ -259,7 +278,7 @@ export class SessionManager {
     const etc = sandboxEtc({ namespace, uid: uid ?? 1000 });
     await Promise.all(Object.entries(etc).map(([name, text]) => writeFile(join(sessionDir, 'etc', name), text, { mode: 0o644 })));
     const { kubectl, limits } = this.#options;
-    return { sessionDir, namespace, kubectl, apiSocket: this.#apiSocket, limits, ...(uid === undefined ? {} : { uid }) };
+    return { sessionDir, namespace, kubectl, kubectlCompletion: this.#kubectlCompletion, apiSocket: this.#apiSocket, limits, ...(uid === undefined ? {} : { uid }) };
   }
 
   /** The shell's kubeconfig: the learner's own token, its namespace as default, the API through the relay. */

@@ -11,6 +11,7 @@ import { run } from '../exec.ts';
 /** Where things are inside the sandbox. */
 export const INSIDE = {
   home: '/home/learner',
+  kubectlCompletion: '/etc/cnlab/kubectl-completion.bash',
   kubeconfig: '/home/learner/.kube/config',
   apiSocket: '/run/cnlab/kube-api.sock',
   apiPort: 6443,
@@ -40,6 +41,8 @@ export type SandboxSpec = {
   sessionDir: string;
   namespace: string;
   kubectl: string;
+  /** `kubectl completion bash`, generated once per server rather than once per shell. */
+  kubectlCompletion: string;
   apiSocket: string;
   /** Host uid/gid the shell runs as; only a root server can choose them. */
   uid?: number;
@@ -81,7 +84,7 @@ export function sandboxCommand(spec: SandboxSpec, entry: string[] = ['sh', '-c',
     'cnlab',
     ...systemDirs(),
     // Folders bwrap creates take the caller's umask; the shell must be able to enter them.
-    ...['/etc', '/home', '/run', '/run/cnlab', '/opt', '/opt/cnlab', INSIDE.binDir].flatMap((dir) => ['--perms', '0755', '--dir', dir]),
+    ...['/etc', '/etc/cnlab', '/home', '/run', '/run/cnlab', '/opt', '/opt/cnlab', INSIDE.binDir].flatMap((dir) => ['--perms', '0755', '--dir', dir]),
     '--proc',
     '/proc',
     '--dev',
@@ -107,6 +110,9 @@ export function sandboxCommand(spec: SandboxSpec, entry: string[] = ['sh', '-c',
     '--ro-bind',
     spec.kubectl,
     `${INSIDE.binDir}/kubectl`,
+    '--ro-bind',
+    spec.kubectlCompletion,
+    INSIDE.kubectlCompletion,
     '--ro-bind',
     spec.apiSocket,
     INSIDE.apiSocket,
@@ -166,11 +172,17 @@ export function sandboxEtc(spec: { namespace: string; uid: number }): Record<str
       '[ -z "$PS1" ] && return',
       `PS1='\\[\\e[1;32m\\]learner\\[\\e[0m\\]@\\[\\e[1;36m\\]${spec.namespace}\\[\\e[0m\\]:\\w\\$ '`,
       'HISTFILE=~/.bash_history',
-      // kubectl's completion script relies on the helpers of the bash-completion package.
-      '[ -r /usr/share/bash-completion/bash_completion ] && . /usr/share/bash-completion/bash_completion',
-      'source <(kubectl completion bash)',
       'alias k=kubectl',
-      'complete -o default -F __start_kubectl k',
+      // Completion loads on the first Tab, not at every shell start: sourcing bash-completion
+      // (whose helpers kubectl's script needs) costs more CPU than the rest of a session start.
+      '_cnlab_complete() {',
+      '  complete -r kubectl k',
+      '  [ -r /usr/share/bash-completion/bash_completion ] && . /usr/share/bash-completion/bash_completion',
+      `  . ${INSIDE.kubectlCompletion}`,
+      '  complete -o default -F __start_kubectl k',
+      '  __start_kubectl "$@"',
+      '}',
+      'complete -o default -F _cnlab_complete kubectl k',
       '',
     ].join('\n'),
   };
