@@ -7,7 +7,9 @@ import { clearRecord, readRecord, writeRecord } from './cluster/record.ts';
 import { chooseProvider, currentProvider, type ProviderChoice } from './cluster/select.ts';
 import { CnlabError } from './errors.ts';
 import { loadLabs } from './labs/load.ts';
+import { gradeNamespace } from './labs/grade.ts';
 import { formatProofs, proofPassed, proveLab } from './labs/prove.ts';
+import { formatGrade, type GradeFormat } from './labs/report.ts';
 import { createProgress } from './progress.ts';
 import { sessionManagerFor } from './sessions/for-cluster.ts';
 import { startPlatform } from './start.ts';
@@ -143,6 +145,24 @@ labs
     if (!proofs.every(proofPassed)) process.exitCode = 1;
   });
 
+program
+  .command('grade')
+  .description('grade a lab in a namespace; exit 0 only when every task passes, 1 when some do not, 2 when the cluster is unavailable')
+  .requiredOption('--lab <id>', 'the lab to grade')
+  .requiredOption('--namespace <name>', 'the namespace holding the learner\'s work')
+  .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'junit']).default('text'))
+  .option('--kubeconfig <file>', 'grade on the cluster of this kubeconfig (default: the cluster `cnlab cluster up` started)')
+  .option('--context <name>', 'kubeconfig context, with --kubeconfig')
+  .action(async (flags: { lab: string; namespace: string; format: GradeFormat; kubeconfig?: string; context?: string }) => {
+    const lab = (await loadLabs()).find((candidate) => candidate.definition.id === flags.lab);
+    if (!lab) throw new CnlabError(`no lab named ${flags.lab}`, 'run `cnlab labs validate` to list the labs');
+    const access = flags.kubeconfig ? { provider: 'kubeconfig' as const, kubeconfig: flags.kubeconfig, ...(flags.context ? { context: flags.context } : {}) } : await readRecord();
+    if (!access) throw new CnlabError('no cluster is up', 'run `cnlab cluster up`, or name a cluster with --kubeconfig');
+    const result = await gradeNamespace(loadKubeConfig(access), lab, flags.namespace);
+    process.stdout.write(`${formatGrade(result, lab.definition.title, flags.format)}\n`);
+    if (!result.passed) process.exitCode = 1;
+  });
+
 function parsePort(value: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new CnlabError(`"${value}" is not a port number`, 'use 1-65535');
@@ -154,5 +174,5 @@ try {
 } catch (error) {
   if (!(error instanceof CnlabError)) throw error;
   process.stderr.write(`error: ${error.message}\n${error.hint ? `  what to do: ${error.hint}\n` : ''}`);
-  process.exitCode = 1;
+  process.exitCode = error.exitCode;
 }

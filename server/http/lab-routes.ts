@@ -19,7 +19,14 @@ export function registerLabRoutes(app: FastifyInstance, sessions: SessionManager
   app.post<{ Params: { id: string } }>('/api/sessions/:id/grade', async (request, reply) => {
     const session = ownSession(request, sessions);
     if (!session) return reply.code(404).send({ error: 'no such session' });
-    const result = await grader.grade(session);
+    let result;
+    try {
+      result = await grader.grade(session);
+    } catch (error) {
+      // An unreachable cluster is not the learner's failure: say so, and grade nothing.
+      request.log.warn({ err: error, session: session.id }, 'grading failed');
+      return reply.code(503).send({ error: 'the lab cluster is unavailable right now, so nothing was checked: try again in a moment' });
+    }
     if (!result) return reply.code(404).send({ error: `the session's lab ${session.lab} has no checks` });
     session.tried = true;
     return result;

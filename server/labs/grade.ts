@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { AuthorizationV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { AuthorizationV1Api, CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { CnlabError } from '../errors.ts';
 import { accessKey, type CheckResult, type CustomCheck, evaluate, kinds, kindsRead, type Snapshot } from './checks.ts';
 import type { Lab } from './load.ts';
 import { listRaw } from './read-raw.ts';
@@ -33,6 +34,22 @@ export async function gradeLab(kc: KubeConfig, lab: Lab, namespace: string): Pro
     }),
   );
   return { lab: lab.definition.id, namespace, passed: tasks.every((task) => task.passed), tasks, gradedAt: new Date().toISOString() };
+}
+
+/**
+ * Grades a namespace for the CLI and the grading API: a namespace that does not exist is an
+ * error, and a cluster that cannot be reached says so instead of failing the learner.
+ */
+export async function gradeNamespace(kc: KubeConfig, lab: Lab, namespace: string): Promise<LabResult> {
+  try {
+    await kc.makeApiClient(CoreV1Api).readNamespace({ name: namespace });
+    return await gradeLab(kc, lab, namespace);
+  } catch (error) {
+    if ((error as { code?: number }).code === 404) throw new CnlabError(`namespace ${namespace} does not exist`, 'check the name with `kubectl get namespaces`');
+    if (error instanceof CnlabError) throw error;
+    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string | number }).code ?? (error as Error).message;
+    throw new CnlabError(`the cluster is unavailable (${String(cause)}): nothing was graded`, 'try again in a moment', { exitCode: 2 });
+  }
 }
 
 export async function readSnapshot(kc: KubeConfig, namespace: string, checks: Check[]): Promise<Snapshot> {

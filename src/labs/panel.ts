@@ -43,13 +43,11 @@ export function startLabPanel(panel: HTMLElement): void {
       const list = item.querySelector('.results');
       // What is still wrong, one sentence per failing check; nothing more once the task is done.
       list?.replaceChildren(
-        ...task.checks
-          .filter((check) => !check.ok)
-          .map((check) => {
-            const entry = document.createElement('li');
-            entry.textContent = check.message;
-            return entry;
-          }),
+        ...[...new Set(task.checks.filter((check) => !check.ok).map((check) => check.message))].map((text) => {
+          const entry = document.createElement('li');
+          entry.textContent = text;
+          return entry;
+        }),
       );
     }
   };

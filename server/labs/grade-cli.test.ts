@@ -1,0 +1,89 @@
+// `cnlab grade` as a CI pipeline uses it: every output format, the exit codes, and a cluster that
+// cannot be reached.
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { CoreV1Api, KubernetesObjectApi } from '@kubernetes/client-node';
+import { XMLParser } from 'fast-xml-parser';
+import { loadKubeConfig } from '../cluster/health.ts';
+import { run } from '../exec.ts';
+import { projectRoot } from '../paths.ts';
+import { GRADE_SCHEMA } from './report.ts';
+
+const env = { ...process.env, CNLAB_STATE_DIR: await mkdtemp(join(tmpdir(), 'cnlab-grade-')), CNLAB_CLUSTER_NAME: 'cnlab-grade', CNLAB_PROVIDER: 'local' };
+const cli = (...args: string[]) => run(process.execPath, [join(projectRoot, 'server', 'cli.ts'), ...args], { env });
+const grade = (namespace: string, ...args: string[]) => cli('grade', '--lab', 'service-endpoints', '--namespace', namespace, ...args);
+
+before(async () => {
+  assert.equal((await cli('cluster', 'up')).code, 0);
+  const kc = loadKubeConfig({ provider: 'local', kubeconfig: (await cli('cluster', 'kubeconfig')).stdout.trim() });
+  const core = kc.makeApiClient(CoreV1Api);
+  for (const name of ['solved', 'untouched']) await core.createNamespace({ body: { metadata: { name } } });
+  const labels = { app: 'api' };
+  const objects = KubernetesObjectApi.makeApiClient(kc);
+  await objects.create({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'api', namespace: 'solved' },
+    spec: { replicas: 2, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'nginx', image: 'nginx:1.27' }] } } },
+  });
+  await objects.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'api', namespace: 'solved' }, spec: { selector: labels, ports: [{ port: 80 }] } });
+});
+
+after(async () => {
+  await cli('cluster', 'down');
+});
+
+test('a solved lab exits 0, in text', async () => {
+  let result = await grade('solved');
+  for (let i = 0; i < 60 && result.code !== 0; i += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    result = await grade('solved');
+  }
+  assert.equal(result.code, 0, result.stdout);
+  assert.match(result.stdout, /Expose a Deployment with a Service \(service-endpoints\) in namespace solved: all tasks pass/);
+  assert.match(result.stdout, /✓ Run the API\n {2}✓ Put a Service in front of it/);
+});
+
+test('an untouched lab exits 1, and JSON follows the versioned schema', async () => {
+  const result = await grade('untouched', '--format', 'json');
+  assert.equal(result.code, 1);
+  const body = JSON.parse(result.stdout) as { schema: string; passed: boolean; tasks: Array<{ id: string; passed: boolean; checks: Array<{ ok: boolean; message: string }> }> };
+  assert.equal(body.schema, GRADE_SCHEMA);
+  assert.equal(body.passed, false);
+  assert.deepEqual(body.tasks.map((task) => [task.id, task.passed]), [['deploy', false], ['expose', false]]);
+  assert.ok(body.tasks[0]?.checks.some((check) => check.message === 'there is no Deployment named api in your namespace yet'));
+});
+
+test('JUnit output parses, with one failing test case per unfinished task', async () => {
+  const result = await grade('untouched', '--format', 'junit');
+  assert.equal(result.code, 1);
+  const parsed = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(result.stdout) as {
+    testsuites: { tests: string; failures: string; testsuite: { id: string; testcase: Array<{ classname: string; failure?: { message: string } }> } };
+  };
+  assert.equal(parsed.testsuites.tests, '2');
+  assert.equal(parsed.testsuites.failures, '2');
+  assert.equal(parsed.testsuites.testsuite.id, 'service-endpoints');
+  assert.deepEqual(parsed.testsuites.testsuite.testcase.map((testcase) => testcase.classname), ['service-endpoints.deploy', 'service-endpoints.expose']);
+  assert.equal(parsed.testsuites.testsuite.testcase[0]?.failure?.message, 'there is no Deployment named api in your namespace yet');
+});
+
+test('an unknown namespace or lab is an error with what to do', async () => {
+  const missing = await grade('nowhere');
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /namespace nowhere does not exist/);
+  const unknown = await cli('grade', '--lab', 'nope', '--namespace', 'solved');
+  assert.match(unknown.stderr, /no lab named nope/);
+});
+
+test('a cluster that cannot be reached exits 2: unavailable, not failed', async () => {
+  const kubeconfig = (await cli('cluster', 'kubeconfig')).stdout.trim();
+  const dead = join(await mkdtemp(join(tmpdir(), 'cnlab-dead-')), 'kubeconfig');
+  // The same cluster, at a port nothing listens on.
+  await writeFile(dead, (await readFile(kubeconfig, 'utf8')).replace(/server: https:\/\/127\.0\.0\.1:\d+/, 'server: https://127.0.0.1:1'));
+  const result = await grade('solved', '--kubeconfig', dead);
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(result.stderr, /the cluster is unavailable \(ECONNREFUSED\): nothing was graded\n {2}what to do: try again in a moment/);
+});
