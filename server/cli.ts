@@ -12,6 +12,7 @@ import { formatProofs, proofPassed, proveLab } from './labs/prove.ts';
 import { formatGrade, type GradeFormat } from './labs/report.ts';
 import { createProgress } from './progress.ts';
 import { sessionManagerFor } from './sessions/for-cluster.ts';
+import { openStore } from './store/open.ts';
 import { startPlatform } from './start.ts';
 
 const program = new Command('cnlab').description('cnlab: Kubernetes courses with a real cluster behind every lesson');
@@ -131,7 +132,8 @@ labs
     const provider = await chooseProvider({}, progress);
     const access = await provider.up(progress);
     await writeRecord(access);
-    const { sessions } = await sessionManagerFor(access, progress);
+    const store = openStore();
+    const { sessions } = await sessionManagerFor(access, progress, store);
     const kc = loadKubeConfig(access);
     const proofs = [];
     try {
@@ -140,6 +142,7 @@ labs
       for (const lab of chosen) proofs.push(await progress.step(`lab ${lab.definition.id}`, () => proveLab(kc, sessions, lab)));
     } finally {
       await sessions.stop();
+      await store.close();
     }
     process.stdout.write(flags.json ? `${JSON.stringify(proofs, null, 2)}\n` : `${formatProofs(proofs)}\n`);
     if (!proofs.every(proofPassed)) process.exitCode = 1;

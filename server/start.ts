@@ -7,6 +7,7 @@ import { logger } from './log.ts';
 import { stateDir } from './paths.ts';
 import { createProgress } from './progress.ts';
 import { sessionManagerFor } from './sessions/for-cluster.ts';
+import { openStore } from './store/open.ts';
 import { ensureSiteBuilt, siteDir } from './site.ts';
 
 export type StartOptions = ProviderChoice & { host: string; port: number };
@@ -18,9 +19,10 @@ export async function startPlatform(options: StartOptions): Promise<void> {
   const access = await provider.up(progress);
   await writeRecord(access);
   await ensureSiteBuilt(progress);
-  const { sessions, grader, labs } = await sessionManagerFor(access, progress);
+  const store = openStore();
+  const { sessions, grader, labs } = await sessionManagerFor(access, progress, store);
   // The record is read on every health check so a `cnlab cluster down` is reported at once.
-  const app = await buildApp({ siteDir, cluster: readRecord, logger, sessions, grader, labs, cookieSecret: await cookieSecret(stateDir()) });
+  const app = await buildApp({ siteDir, cluster: readRecord, logger, sessions, grader, labs, store, cookieSecret: await cookieSecret(stateDir()) });
   try {
     await app.listen({ host: options.host, port: options.port });
   } catch (error) {
@@ -38,7 +40,9 @@ export async function startPlatform(options: StartOptions): Promise<void> {
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
-      void Promise.all([app.close(), sessions.stop()]).then(() => process.exit(0));
+      void Promise.all([app.close(), sessions.stop()])
+        .then(() => store.close())
+        .then(() => process.exit(0));
     });
   }
 }

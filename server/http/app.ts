@@ -7,8 +7,10 @@ import type { Lab } from '../labs/load.ts';
 import type { AutoGrader } from '../labs/progress.ts';
 import { registry } from '../metrics.ts';
 import type { SessionManager } from '../sessions/manager.ts';
+import type { ProgressStore } from '../store/store.ts';
 import { registerIdentity } from './identity.ts';
 import { registerLabRoutes } from './lab-routes.ts';
+import { registerProgressRoutes } from './progress-routes.ts';
 import { registerSessionRoutes } from './session-routes.ts';
 import { MAX_FRAME_BYTES, registerTerminalSocket } from './terminal-socket.ts';
 
@@ -20,6 +22,7 @@ export type AppOptions = {
   sessions: SessionManager;
   grader: AutoGrader;
   labs: ReadonlyMap<string, Lab>;
+  store: ProgressStore;
   cookieSecret: string;
 };
 
@@ -33,6 +36,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerSessionRoutes(app, options.sessions);
   registerTerminalSocket(app, options.sessions);
   registerLabRoutes(app, options.sessions, options.grader, options.labs);
+  registerProgressRoutes(app, options.store, options.sessions, options.labs);
   app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 
   let cached: { at: number; health: ClusterHealth | undefined } | undefined;

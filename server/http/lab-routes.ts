@@ -21,7 +21,7 @@ export function registerLabRoutes(app: FastifyInstance, sessions: SessionManager
     if (!session) return reply.code(404).send({ error: 'no such session' });
     let result;
     try {
-      result = await grader.grade(session);
+      result = await grader.grade(session, 'learner');
     } catch (error) {
       // An unreachable cluster is not the learner's failure: say so, and grade nothing.
       request.log.warn({ err: error, session: session.id }, 'grading failed');
@@ -36,7 +36,7 @@ export function registerLabRoutes(app: FastifyInstance, sessions: SessionManager
     const session = ownSession(request, sessions);
     if (!session) return reply.code(404).send({ error: 'no such session' });
     await sessions.reset(session);
-    return (await grader.grade(session)) ?? reply.code(204).send();
+    return (await grader.grade(session, 'learner')) ?? reply.code(204).send();
   });
 
   app.get<{ Params: { id: string } }>('/api/sessions/:id/solution', async (request, reply) => {

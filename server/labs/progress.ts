@@ -2,6 +2,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Session } from '../sessions/manager.ts';
 import { gradeLab, type LabResult } from './grade.ts';
+import type { CheckRun, ProgressStore } from '../store/store.ts';
 import type { Lab } from './load.ts';
 
 // Tasks tick by themselves: when a learner's shell has been busy, the lab is graded again shortly
@@ -14,24 +15,38 @@ const FOLLOW_UPS_MS = [3000, 10_000];
 export type AutoGrader = {
   /** Notes shell activity in a session; grading follows once it is quiet. */
   activity(session: Session): void;
-  /** Grades now; emits 'graded' on the session when the result changed. */
-  grade(session: Session): Promise<LabResult | undefined>;
+  /**
+   * Grades now, records the result in the learner's progress and emits 'graded' on the session
+   * when it changed. A result that could not be recorded carries the reason in `unsaved`.
+   */
+  grade(session: Session, trigger: CheckRun['trigger']): Promise<(LabResult & { unsaved?: string }) | undefined>;
 };
 
-export function autoGrader(kc: KubeConfig, labs: ReadonlyMap<string, Lab>, logger: Logger): AutoGrader {
+export function autoGrader(kc: KubeConfig, labs: ReadonlyMap<string, Lab>, store: ProgressStore, logger: Logger): AutoGrader {
   const timers = new Map<string, NodeJS.Timeout[]>();
   const last = new Map<string, string>();
 
-  async function grade(session: Session): Promise<LabResult | undefined> {
+  async function grade(session: Session, trigger: CheckRun['trigger']): Promise<(LabResult & { unsaved?: string }) | undefined> {
     const lab = labs.get(session.lab);
     if (!lab) return undefined;
     const result = await gradeLab(kc, lab, session.namespace);
+    const at = new Date(result.gradedAt);
+    let unsaved: string | undefined;
+    try {
+      await store.recordGrading(
+        result.tasks.map((task) => ({ learner: session.learner, lab: lab.definition.id, task: task.id, passed: task.passed, messages: task.checks.filter((c) => !c.ok).map((c) => c.message), trigger, at })),
+      );
+    } catch (error) {
+      // The learner still gets the grade; progress that cannot be written is reported, not faked.
+      unsaved = (error as Error).message;
+      logger.error({ err: error, session: session.id }, 'could not record a grading');
+    }
     const summary = JSON.stringify(result.tasks);
     if (last.get(session.id) !== summary) {
       last.set(session.id, summary);
       session.events.emit('graded', result);
     }
-    return result;
+    return unsaved ? { ...result, unsaved } : result;
   }
 
   return {
@@ -51,7 +66,7 @@ export function autoGrader(kc: KubeConfig, labs: ReadonlyMap<string, Lab>, logge
         [QUIET_MS, ...FOLLOW_UPS_MS].map((delay) =>
           setTimeout(() => {
             if (session.terminal.exited) return;
-            grade(session).catch((error: unknown) => logger.warn({ err: error, session: session.id }, 'automatic grading failed'));
+            grade(session, 'auto').catch((error: unknown) => logger.warn({ err: error, session: session.id }, 'automatic grading failed'));
           }, delay).unref(),
         ),
       );

@@ -9,15 +9,20 @@ import { stateDir } from '../paths.ts';
 import type { Progress } from '../progress.ts';
 import { SessionManager } from './manager.ts';
 import { defaultLimits } from './sandbox.ts';
+import type { ProgressStore } from '../store/store.ts';
 import { sessionSettings } from './settings.ts';
 
 /** The session manager for a cluster, as the server and `cnlab labs test` both run it. */
-export async function sessionManagerFor(access: ClusterAccess, progress: Progress): Promise<{ sessions: SessionManager; grader: AutoGrader; labs: ReadonlyMap<string, Lab> }> {
+export async function sessionManagerFor(
+  access: ClusterAccess,
+  progress: Progress,
+  store: ProgressStore,
+): Promise<{ sessions: SessionManager; grader: AutoGrader; labs: ReadonlyMap<string, Lab> }> {
   // Learner shells run the kubectl the local provider builds, whichever provider serves the API.
   const toolchain = await ensureToolchain(progress);
   const kc = loadKubeConfig(access);
   const labs = new Map((await loadLabs()).map((lab) => [lab.definition.id, lab]));
-  const grader = autoGrader(kc, labs, logger);
+  const grader = autoGrader(kc, labs, store, logger);
   const sessions = new SessionManager({
     kc,
     kubectl: toolchain.kubectl,

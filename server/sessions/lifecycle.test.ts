@@ -99,3 +99,23 @@ test('a restart deletes expired namespaces and dangling bindings, and keeps live
   await core.deleteNamespace({ name: 'lab-live0000001' });
   await second.stop();
 });
+
+test('a restart keeps progress and hands the learner back their namespace', async () => {
+  const first = await platform({});
+  const { learner, id, namespace, shell } = await learnerWithShell(first, 'service-endpoints');
+  await shell.exec('kubectl create deployment api --image=nginx:1.27 --replicas=2 && kubectl rollout status deployment/api --timeout=60s');
+  const post = (server: Platform, path: string, body?: object) =>
+    fetch(`${server.url}${path}`, { method: 'POST', headers: { cookie: learner.cookie, 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) });
+  const graded = (await (await post(first, `/api/sessions/${id}/grade`)).json()) as { tasks: Array<{ id: string; passed: boolean }> };
+  assert.deepEqual(graded.tasks.map((task) => [task.id, task.passed]), [['deploy', true], ['expose', false]]);
+  assert.equal((await post(first, `/api/sessions/${id}/hints`, { task: 'expose', hint: 0 })).status, 204);
+  shell.close();
+  await first.stop();
+
+  const second = await platform({});
+  const progress = (await (await fetch(`${second.url}/api/progress`, { headers: { cookie: learner.cookie } })).json()) as { labs: Array<{ lab: string; tasksPassed: string[]; hintsUsed: number }> };
+  assert.deepEqual(progress.labs.map(({ lab, tasksPassed, hintsUsed }) => ({ lab, tasksPassed, hintsUsed })), [{ lab: 'service-endpoints', tasksPassed: ['deploy'], hintsUsed: 1 }]);
+  const reopened = (await (await post(second, '/api/sessions', { lab: 'service-endpoints' })).json()) as { namespace: string };
+  assert.equal(reopened.namespace, namespace, 'the same namespace, with the work in it');
+  await second.stop();
+});

@@ -55,7 +55,9 @@ export function startLabPanel(panel: HTMLElement): void {
   const grade = async (only?: string) => {
     try {
       const { id } = await ensureSession();
-      render(await call<LabResult>('POST', `/api/sessions/${id}/grade`), only);
+      const result = await call<LabResult & { unsaved?: string }>('POST', `/api/sessions/${id}/grade`);
+      render(result, only);
+      if (result.unsaved) showError(new Error(`Checked, but your progress could not be saved: ${result.unsaved}`));
       if (solutionButton) {
         solutionButton.disabled = false;
         solutionButton.title = '';
@@ -71,6 +73,10 @@ export function startLabPanel(panel: HTMLElement): void {
     const hints = JSON.parse(hintButton?.dataset.hints ?? '[]') as string[];
     let shown = 0;
     hintButton?.addEventListener('click', () => {
+      // Hints used are part of the learner's progress; the hint shows even if recording fails.
+      void ensureSession()
+        .then(({ id }) => fetch(`/api/sessions/${id}/hints`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task: item.dataset.task, hint: shown }) }))
+        .catch(() => undefined);
       const hint = document.createElement('li');
       hint.innerHTML = hints[shown] ?? '';
       item.querySelector('.hints')?.append(hint);

@@ -1,0 +1,35 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { Lab } from '../labs/load.ts';
+import type { SessionManager } from '../sessions/manager.ts';
+import type { ProgressStore } from '../store/store.ts';
+import { ensureLearner, learnerOf } from './identity.ts';
+import { ownSession } from './session-routes.ts';
+
+/** A learner's own progress: read, exported, deleted; and the hints they open along the way. */
+export function registerProgressRoutes(app: FastifyInstance, store: ProgressStore, sessions: SessionManager, labs: ReadonlyMap<string, Lab>): void {
+  app.get('/api/progress', async (request, reply) => store.progress(ensureLearner(request, reply).id));
+
+  app.get('/api/progress/export', async (request, reply) => {
+    const learner = learnerOf(request);
+    if (!learner) return reply.code(404).send({ error: 'nothing is recorded for you yet' });
+    return reply.header('content-disposition', 'attachment; filename="cnlab-progress.json"').send(await store.exportLearner(learner.id));
+  });
+
+  app.delete('/api/progress', async (request, reply) => {
+    const learner = learnerOf(request);
+    if (learner) await store.deleteLearner(learner.id);
+    return reply.code(204).send();
+  });
+
+  app.post<{ Params: { id: string } }>('/api/sessions/:id/hints', async (request, reply) => {
+    const session = ownSession(request, sessions);
+    const lab = session && labs.get(session.lab);
+    if (!session || !lab) return reply.code(404).send({ error: 'no such session' });
+    const body = z.object({ task: z.string(), hint: z.number().int().min(0) }).safeParse(request.body);
+    const task = body.success ? lab.definition.tasks.find((candidate) => candidate.id === body.data.task) : undefined;
+    if (!body.success || !task || body.data.hint >= task.hints.length) return reply.code(400).send({ error: 'no such hint in this lab' });
+    await store.recordHint(session.learner, session.lab, task.id, body.data.hint);
+    return reply.code(204).send();
+  });
+}

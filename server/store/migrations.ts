@@ -1,0 +1,42 @@
+// The progress database's schema, as numbered steps applied in order and recorded in
+// schema_migrations. Written in SQL that SQLite and PostgreSQL both accept (text ids, integer
+// milliseconds, 0/1 flags), so every backend runs the same steps. Never edit a released step:
+// add the next one.
+
+export const migrations: ReadonlyArray<{ version: number; statements: string[] }> = [
+  {
+    version: 1,
+    statements: [
+      `CREATE TABLE check_runs (
+        learner TEXT NOT NULL,
+        lab TEXT NOT NULL,
+        task TEXT NOT NULL,
+        passed INTEGER NOT NULL,
+        messages TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        at BIGINT NOT NULL
+      )`,
+      'CREATE INDEX check_runs_by_learner ON check_runs (learner, lab, at)',
+      `CREATE TABLE hints_used (
+        learner TEXT NOT NULL,
+        lab TEXT NOT NULL,
+        task TEXT NOT NULL,
+        hint INTEGER NOT NULL,
+        at BIGINT NOT NULL,
+        PRIMARY KEY (learner, lab, task, hint)
+      )`,
+      `CREATE TABLE labs_completed (
+        learner TEXT NOT NULL,
+        lab TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        PRIMARY KEY (learner, lab)
+      )`,
+      `CREATE TABLE lessons_read (
+        learner TEXT NOT NULL,
+        lesson TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        PRIMARY KEY (learner, lesson)
+      )`,
+    ],
+  },
+];

@@ -1,0 +1,47 @@
+// What the platform remembers about each learner, behind one interface: the server and the tests
+// use nothing else, so every backend (SQLite by default) is interchangeable.
+
+export type CheckRun = {
+  learner: string;
+  lab: string;
+  task: string;
+  passed: boolean;
+  /** The failing checks' messages (empty when the task passed). */
+  messages: string[];
+  /** Who asked: the learner's Check button, or automatic grading after terminal activity. */
+  trigger: 'learner' | 'auto';
+  at: Date;
+};
+
+export type LabProgress = {
+  lab: string;
+  /** Tasks that have passed at least once. */
+  tasksPassed: string[];
+  completedAt: string | null;
+  checks: number;
+  hintsUsed: number;
+};
+
+export type LearnerProgress = { labs: LabProgress[]; lessonsRead: string[] };
+
+/** Everything stored about one learner, in one document: what "export my data" hands out. */
+export type LearnerExport = {
+  learner: string;
+  exportedAt: string;
+  checkRuns: Array<Omit<CheckRun, 'learner' | 'at'> & { at: string }>;
+  hintsUsed: Array<{ lab: string; task: string; hint: number; at: string }>;
+  labsCompleted: Array<{ lab: string; at: string }>;
+  lessonsRead: Array<{ lesson: string; at: string }>;
+};
+
+export interface ProgressStore {
+  /** Records one grading of a lab (one row per task); a lab whose tasks all pass is completed. */
+  recordGrading(runs: CheckRun[]): Promise<void>;
+  recordHint(learner: string, lab: string, task: string, hint: number): Promise<void>;
+  recordLessonRead(learner: string, lesson: string): Promise<void>;
+  progress(learner: string): Promise<LearnerProgress>;
+  exportLearner(learner: string): Promise<LearnerExport>;
+  /** Forgets the learner entirely. */
+  deleteLearner(learner: string): Promise<void>;
+  close(): Promise<void>;
+}
