@@ -10,6 +10,9 @@ import { loadLabs } from './labs/load.ts';
 import { gradeNamespace } from './labs/grade.ts';
 import { formatProofs, proofPassed, proveLab } from './labs/prove.ts';
 import { formatGrade, type GradeFormat } from './labs/report.ts';
+import { gradingToken } from './http/grading-api.ts';
+import { stateDir } from './paths.ts';
+import { learnerNamespace } from './sessions/provision.ts';
 import { createProgress } from './progress.ts';
 import { sessionManagerFor } from './sessions/for-cluster.ts';
 import { openStore } from './store/open.ts';
@@ -152,18 +155,30 @@ program
   .command('grade')
   .description('grade a lab in a namespace; exit 0 only when every task passes, 1 when some do not, 2 when the cluster is unavailable')
   .requiredOption('--lab <id>', 'the lab to grade')
-  .requiredOption('--namespace <name>', 'the namespace holding the learner\'s work')
+  .option('--namespace <name>', 'the namespace holding the learner\'s work')
+  .option('--learner <id>', 'grade this learner\'s namespace for the lab (instead of --namespace)')
   .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'junit']).default('text'))
   .option('--kubeconfig <file>', 'grade on the cluster of this kubeconfig (default: the cluster `cnlab cluster up` started)')
   .option('--context <name>', 'kubeconfig context, with --kubeconfig')
-  .action(async (flags: { lab: string; namespace: string; format: GradeFormat; kubeconfig?: string; context?: string }) => {
+  .action(async (flags: { lab: string; namespace?: string; learner?: string; format: GradeFormat; kubeconfig?: string; context?: string }) => {
+    if (Boolean(flags.namespace) === Boolean(flags.learner)) throw new CnlabError('name what to grade with either --namespace or --learner', 'for example: cnlab grade --lab service-endpoints --namespace lab-1a2b3c4d5e');
     const lab = (await loadLabs()).find((candidate) => candidate.definition.id === flags.lab);
     if (!lab) throw new CnlabError(`no lab named ${flags.lab}`, 'run `cnlab labs validate` to list the labs');
     const access = flags.kubeconfig ? { provider: 'kubeconfig' as const, kubeconfig: flags.kubeconfig, ...(flags.context ? { context: flags.context } : {}) } : await readRecord();
     if (!access) throw new CnlabError('no cluster is up', 'run `cnlab cluster up`, or name a cluster with --kubeconfig');
-    const result = await gradeNamespace(loadKubeConfig(access), lab, flags.namespace);
+    const kc = loadKubeConfig(access);
+    const namespace = flags.namespace ?? (await learnerNamespace(kc, String(flags.learner), lab.definition.id));
+    if (!namespace) throw new CnlabError(`learner ${flags.learner} has no namespace for lab ${lab.definition.id}`, 'the learner has to open the lab once');
+    const result = await gradeNamespace(kc, lab, namespace);
     process.stdout.write(`${formatGrade(result, lab.definition.title, flags.format)}\n`);
     if (!result.passed) process.exitCode = 1;
+  });
+
+program
+  .command('grading-token')
+  .description('print the bearer token of the grading API (POST /api/grade)')
+  .action(async () => {
+    process.stdout.write(`${await gradingToken(stateDir())}\n`);
   });
 
 function parsePort(value: string): number {

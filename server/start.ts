@@ -1,7 +1,9 @@
+import { loadKubeConfig } from './cluster/health.ts';
 import { writeRecord, readRecord } from './cluster/record.ts';
 import { chooseProvider, type ProviderChoice } from './cluster/select.ts';
 import { CnlabError } from './errors.ts';
 import { buildApp } from './http/app.ts';
+import { gradingToken } from './http/grading-api.ts';
 import { cookieSecret } from './http/identity.ts';
 import { logger } from './log.ts';
 import { stateDir } from './paths.ts';
@@ -22,7 +24,14 @@ export async function startPlatform(options: StartOptions): Promise<void> {
   const store = openStore();
   const { sessions, grader, labs } = await sessionManagerFor(access, progress, store);
   // The record is read on every health check so a `cnlab cluster down` is reported at once.
-  const app = await buildApp({ siteDir, cluster: readRecord, logger, sessions, grader, labs, store, cookieSecret: await cookieSecret(stateDir()) });
+  const app = await buildApp({ siteDir, cluster: readRecord, logger, sessions,
+    grader,
+    labs,
+    store,
+    cookieSecret: await cookieSecret(stateDir()),
+    kc: loadKubeConfig(access),
+    gradingToken: await gradingToken(stateDir()),
+  });
   try {
     await app.listen({ host: options.host, port: options.port });
   } catch (error) {

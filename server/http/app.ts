@@ -1,5 +1,6 @@
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
+import type { KubeConfig } from '@kubernetes/client-node';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type ClusterHealth, probeCluster } from '../cluster/health.ts';
 import type { ClusterAccess } from '../cluster/provider.ts';
@@ -8,6 +9,7 @@ import type { AutoGrader } from '../labs/progress.ts';
 import { registry } from '../metrics.ts';
 import type { SessionManager } from '../sessions/manager.ts';
 import type { ProgressStore } from '../store/store.ts';
+import { registerGradingApi } from './grading-api.ts';
 import { registerIdentity } from './identity.ts';
 import { registerLabRoutes } from './lab-routes.ts';
 import { registerProgressRoutes } from './progress-routes.ts';
@@ -24,6 +26,9 @@ export type AppOptions = {
   labs: ReadonlyMap<string, Lab>;
   store: ProgressStore;
   cookieSecret: string;
+  /** The admin view of the cluster, for the grading API. */
+  kc: KubeConfig;
+  gradingToken: string;
 };
 
 // A page refresh or a monitoring probe should not turn into a burst of API calls.
@@ -37,6 +42,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerTerminalSocket(app, options.sessions);
   registerLabRoutes(app, options.sessions, options.grader, options.labs);
   registerProgressRoutes(app, options.store, options.sessions, options.labs);
+  registerGradingApi(app, options.kc, options.labs, options.gradingToken);
   app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 
   let cached: { at: number; health: ClusterHealth | undefined } | undefined;

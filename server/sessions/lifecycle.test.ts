@@ -109,6 +109,11 @@ test('a restart keeps progress and hands the learner back their namespace', asyn
   const graded = (await (await post(first, `/api/sessions/${id}/grade`)).json()) as { tasks: Array<{ id: string; passed: boolean }> };
   assert.deepEqual(graded.tasks.map((task) => [task.id, task.passed]), [['deploy', true], ['expose', false]]);
   assert.equal((await post(first, `/api/sessions/${id}/hints`, { task: 'expose', hint: 0 })).status, 204);
+  // A teacher grades the same learner from the command line, by learner id.
+  const learnerId = (JSON.parse(Buffer.from(decodeURIComponent(learner.cookie.split('=')[1] ?? '').split('.')[0] ?? '', 'base64url').toString()) as { id: string }).id;
+  const cliGrade = await first.cli('grade', '--lab', 'service-endpoints', '--learner', learnerId);
+  assert.equal(cliGrade.code, 1, cliGrade.stderr);
+  assert.match(cliGrade.stdout, new RegExp(`in namespace ${namespace}: not done yet\\n {2}✓ Run the API\\n {2}✗ Put a Service in front of it`));
   shell.close();
   await first.stop();
 

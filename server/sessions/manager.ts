@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, rm, writeFile } from 'node:fs/promises';
@@ -18,6 +18,7 @@ import {
   expiryOf,
   LABELS,
   type LearnerNamespace,
+  ownerLabel,
   listLearnerNamespaces,
   provisionNamespace,
   reconcile,
@@ -65,8 +66,6 @@ const TERMINAL_SIZE = { cols: 100, rows: 30 };
 
 const returnKey = (owner: string, lab: string) => `${owner}\n${lab}`;
 
-/** Learner ids never reach the cluster: labels carry a hash of them. */
-export const ownerLabel = (learner: string) => createHash('sha256').update(learner).digest('hex').slice(0, 32);
 
 /** Learner sessions: a namespace each, a sandboxed shell in it, and their lifecycle. */
 export class SessionManager {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   CoreV1Api,
   type KubeConfig,
@@ -17,6 +18,9 @@ export const MANAGED_BY = 'cnlab';
 export const LEARNER = 'learner';
 const CLUSTER_READ_ROLE = 'cnlab-learner-cluster-read';
 const NETWORK_POLICY = 'isolate-from-other-namespaces';
+
+/** Learner ids never reach the cluster: labels carry a hash of them. */
+export const ownerLabel = (learner: string) => createHash('sha256').update(learner).digest('hex').slice(0, 32);
 
 export type NamespaceRequest = {
   namespace: string;
@@ -129,6 +133,12 @@ export async function deleteNamespace(kc: KubeConfig, namespace: string): Promis
 export async function listLearnerNamespaces(kc: KubeConfig): Promise<V1Namespace[]> {
   const list = await kc.makeApiClient(CoreV1Api).listNamespace({ labelSelector: `${LABELS.managedBy}=${MANAGED_BY}` });
   return list.items;
+}
+
+/** The namespace a learner works in for a lab, found by the platform's labels. */
+export async function learnerNamespace(kc: KubeConfig, learner: string, lab: string): Promise<string | undefined> {
+  const list = await kc.makeApiClient(CoreV1Api).listNamespace({ labelSelector: `${LABELS.managedBy}=${MANAGED_BY},${LABELS.owner}=${ownerLabel(learner)},${LABELS.lab}=${lab}` });
+  return list.items[0]?.metadata?.name;
 }
 
 /** When a learner namespace expires; a namespace without a readable expiry counts as expired. */

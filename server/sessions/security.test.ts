@@ -9,9 +9,10 @@ let platform: Platform;
 let a: Awaited<ReturnType<typeof learnerWithShell>>;
 let b: Awaited<ReturnType<typeof learnerWithShell>>;
 const secret = 'security-suite-cookie-secret-do-not-leak';
+const gradingToken = 'security-suite-grading-token';
 
 before(async () => {
-  platform = await startPlatform({ CNLAB_COOKIE_SECRET: secret });
+  platform = await startPlatform({ CNLAB_COOKIE_SECRET: secret, CNLAB_GRADING_TOKEN: gradingToken });
   [a, b] = await Promise.all([learnerWithShell(platform), learnerWithShell(platform)]);
   assert.notEqual(a.namespace, b.namespace);
   assert.match(await b.shell.exec('kubectl create deployment web --image=nginx --replicas=1'), /created/);
@@ -164,4 +165,38 @@ test('the shell has kubectl completion and a prompt naming the namespace', async
 test('sandbox limits hold: processes, file size', async () => {
   assert.match(await a.shell.exec('(for i in $(seq 200); do sleep 5 & done) 2>&1 | grep -m1 -o "Resource temporarily unavailable"; wait'), /Resource temporarily unavailable/);
   assert.match(await a.shell.exec('head -c 200M /dev/zero > ~/big; echo exit=$?; rm -f ~/big'), /File size limit exceeded|exit=1\b|exit=153/);
+});
+
+test('the grading API refuses a missing or wrong token and grades with the right one', async () => {
+  const grade = (authorization?: string) =>
+    fetch(`${platform.url}/api/grade`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+      body: JSON.stringify({ lab: 'service-endpoints', namespace: b.namespace }),
+    });
+  assert.equal((await grade()).status, 401);
+  assert.equal((await grade('Bearer wrong-token')).status, 401);
+  assert.equal((await grade(`Bearer ${gradingToken}x`)).status, 401);
+  // A learner's cookie is no grading credential.
+  const withCookie = await fetch(`${platform.url}/api/grade`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: b.learner.cookie }, body: '{}' });
+  assert.equal(withCookie.status, 401);
+  const response = await grade(`Bearer ${gradingToken}`);
+  assert.equal(response.status, 200);
+  const body = (await response.json()) as { schema: string; namespace: string; tasks: Array<{ id: string }> };
+  assert.equal(body.schema, 'cnlab.grade/v1');
+  assert.equal(body.namespace, b.namespace);
+  assert.deepEqual(body.tasks.map((task) => task.id), ['deploy', 'expose']);
+});
+
+test("a learner's progress is theirs alone", async () => {
+  const progressOf = async (cookie: string) => (await fetch(`${platform.url}/api/progress/export`, { headers: { cookie } })).json() as Promise<{ learner: string }>;
+  const mine = await progressOf(a.learner.cookie);
+  const theirs = await progressOf(b.learner.cookie);
+  assert.notEqual(mine.learner, theirs.learner);
+  // Hints and grading of another learner's session are refused like the session itself.
+  for (const path of [`/api/sessions/${b.id}/grade`, `/api/sessions/${b.id}/reset`, `/api/sessions/${b.id}/hints`]) {
+    const response = await fetch(`${platform.url}${path}`, { method: 'POST', headers: { cookie: a.learner.cookie, 'content-type': 'application/json' }, body: '{"task":"deploy","hint":0}' });
+    assert.equal(response.status, 404, path);
+  }
+  assert.equal((await fetch(`${platform.url}/api/sessions/${b.id}/solution`, { headers: { cookie: a.learner.cookie } })).status, 404);
 });

@@ -1,0 +1,49 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { CnlabError } from '../errors.ts';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { gradeNamespace } from '../labs/grade.ts';
+import type { Lab } from '../labs/load.ts';
+import { gradeJson } from '../labs/report.ts';
+
+// Automated grading over HTTP, for course providers' scripts and CI: POST /api/grade with
+// `Authorization: Bearer <grading token>`. The token grants grading and nothing else.
+
+/** CNLAB_GRADING_TOKEN, else one generated once and kept in the state folder (0600). */
+export async function gradingToken(stateDir: string): Promise<string> {
+  if (process.env.CNLAB_GRADING_TOKEN) return process.env.CNLAB_GRADING_TOKEN;
+  const file = join(stateDir, 'grading-token');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    await writeFile(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' }).catch(() => undefined);
+    return (await readFile(file, 'utf8')).trim();
+  }
+}
+
+function authorized(header: string | undefined, token: string): boolean {
+  const presented = Buffer.from(/^Bearer (.+)$/.exec(header ?? '')?.[1] ?? '');
+  const expected = Buffer.from(token);
+  return presented.length === expected.length && timingSafeEqual(presented, expected);
+}
+
+const request = z.object({ lab: z.string(), namespace: z.string().regex(/^[a-z0-9-]{1,63}$/, 'a namespace name') });
+
+export function registerGradingApi(app: FastifyInstance, kc: KubeConfig, labs: ReadonlyMap<string, Lab>, token: string): void {
+  app.post('/api/grade', async (req, reply) => {
+    if (!authorized(req.headers.authorization, token)) return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'a valid grading token is required (Authorization: Bearer <token>)' });
+    const body = request.safeParse(req.body);
+    if (!body.success) return reply.code(400).send({ error: `send {"lab": "<id>", "namespace": "<name>"}: ${body.error.issues[0]?.message}` });
+    const lab = labs.get(body.data.lab);
+    if (!lab) return reply.code(404).send({ error: `no lab named ${body.data.lab}` });
+    try {
+      return gradeJson(await gradeNamespace(kc, lab, body.data.namespace), lab.definition.title);
+    } catch (error) {
+      if (!(error instanceof CnlabError)) throw error;
+      return reply.code(error.exitCode === 2 ? 503 : 404).send({ error: error.message });
+    }
+  });
+}
