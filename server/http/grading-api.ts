@@ -1,28 +1,19 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { CnlabError } from '../errors.ts';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { CnlabError } from '../errors.ts';
 import { gradeNamespace } from '../labs/grade.ts';
 import type { Lab } from '../labs/load.ts';
 import { gradeJson } from '../labs/report.ts';
+import { persistentSecret } from '../secrets.ts';
 
 // Automated grading over HTTP, for course providers' scripts and CI: POST /api/grade with
 // `Authorization: Bearer <grading token>`. The token grants grading and nothing else.
 
-/** CNLAB_GRADING_TOKEN, else one generated once and kept in the state folder (0600). */
-export async function gradingToken(stateDir: string): Promise<string> {
-  if (process.env.CNLAB_GRADING_TOKEN) return process.env.CNLAB_GRADING_TOKEN;
-  const file = join(stateDir, 'grading-token');
-  try {
-    return (await readFile(file, 'utf8')).trim();
-  } catch {
-    await writeFile(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' }).catch(() => undefined);
-    return (await readFile(file, 'utf8')).trim();
-  }
-}
+/** CNLAB_GRADING_TOKEN, else one generated once and kept in the state folder. */
+export const gradingToken = (stateDir: string) => persistentSecret(join(stateDir, 'grading-token'), process.env.CNLAB_GRADING_TOKEN);
 
 function authorized(header: string | undefined, token: string): boolean {
   const presented = Buffer.from(/^Bearer (.+)$/.exec(header ?? '')?.[1] ?? '');

@@ -1,9 +1,9 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import fastifyCookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { persistentSecret } from '../secrets.ts';
 
 // A learner is whoever holds the signed learner cookie: anonymous, created on first visit, with
 // an optional display name. It is the only secret the browser ever holds.
@@ -22,17 +22,7 @@ export const displayNameSchema = z
   .regex(/^[\p{L}\p{N} ._'-]+$/u, 'a display name may use letters, digits, spaces and . _ \' -');
 
 /** The cookie signing key: CNLAB_COOKIE_SECRET, else one generated once and kept in the state folder. */
-export async function cookieSecret(stateDir: string): Promise<string> {
-  if (process.env.CNLAB_COOKIE_SECRET) return process.env.CNLAB_COOKIE_SECRET;
-  const file = join(stateDir, 'cookie-secret');
-  try {
-    return (await readFile(file, 'utf8')).trim();
-  } catch {
-    const secret = randomBytes(32).toString('hex');
-    await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' }).catch(() => undefined);
-    return (await readFile(file, 'utf8')).trim();
-  }
-}
+export const cookieSecret = (stateDir: string) => persistentSecret(join(stateDir, 'cookie-secret'), process.env.CNLAB_COOKIE_SECRET);
 
 export async function registerIdentity(app: FastifyInstance, secret: string): Promise<void> {
   await app.register(fastifyCookie, { secret });
