@@ -3,8 +3,10 @@
 # end-to-end tests in Chromium. Run through `npm test`, so node_modules/.bin (Node 24) is on PATH.
 set -eu
 cd "$(dirname "$0")/.."
-# The browser for the end-to-end tests, and the terminal sandbox's tools.
-sh scripts/ensure-system-packages.sh /usr/bin/chromium=chromium bwrap=bubblewrap socat=socat /usr/share/bash-completion/bash_completion=bash-completion
+# The browser for the end-to-end tests, the terminal sandbox's tools, and PostgreSQL for the
+# store tests (which start a throwaway server of their own).
+sh scripts/ensure-system-packages.sh /usr/bin/chromium=chromium bwrap=bubblewrap socat=socat /usr/share/bash-completion/bash_completion=bash-completion \
+  /usr/lib/postgresql=postgresql
 mkdir -p test-results
 
 echo "== Kubernetes toolchain (built from source once, then cached)"

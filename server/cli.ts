@@ -135,7 +135,7 @@ labs
     const provider = await chooseProvider({}, progress);
     const access = await provider.up(progress);
     await writeRecord(access);
-    const store = openStore();
+    const store = await openStore();
     const { sessions } = await sessionManagerFor(access, progress, store);
     const kc = loadKubeConfig(access);
     const proofs = [];

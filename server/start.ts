@@ -21,7 +21,7 @@ export async function startPlatform(options: StartOptions): Promise<void> {
   const access = await provider.up(progress);
   await writeRecord(access);
   await ensureSiteBuilt(progress);
-  const store = openStore();
+  const store = await openStore();
   const { sessions, grader, labs } = await sessionManagerFor(access, progress, store);
   // The record is read on every health check so a `cnlab cluster down` is reported at once.
   const app = await buildApp({ siteDir, cluster: readRecord, logger, sessions,

@@ -1,11 +1,18 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { stateDir } from '../paths.ts';
-import { SqliteStore } from './sqlite.ts';
+import { postgresConnection } from './postgres.ts';
+import { SqlProgressStore } from './sql-store.ts';
+import { sqliteConnection } from './sqlite.ts';
 import type { ProgressStore } from './store.ts';
 
-/** The progress store: a SQLite file in the state folder unless CNLAB_DATABASE names another file. */
-export function openStore(): ProgressStore {
+/**
+ * The progress store: PostgreSQL when CNLAB_DATABASE_URL names one (several server instances),
+ * else a SQLite file in the state folder (or CNLAB_DATABASE).
+ */
+export function openStore(): Promise<ProgressStore> {
+  const url = process.env.CNLAB_DATABASE_URL;
+  if (url) return SqlProgressStore.open(postgresConnection(url));
   mkdirSync(stateDir(), { recursive: true, mode: 0o700 });
-  return new SqliteStore(process.env.CNLAB_DATABASE ?? join(stateDir(), 'cnlab.db'));
+  return SqlProgressStore.open(sqliteConnection(process.env.CNLAB_DATABASE ?? join(stateDir(), 'cnlab.db')));
 }

@@ -1,0 +1,117 @@
+// The progress store, run against every backend: a real SQLite file and a real PostgreSQL server.
+import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { after, before, describe, test } from 'node:test';
+import { startPostgres, type TestPostgres } from '../testing/postgres.ts';
+import { postgresConnection } from './postgres.ts';
+import { SqlProgressStore } from './sql-store.ts';
+import { sqliteConnection } from './sqlite.ts';
+import type { CheckRun, ProgressStore } from './store.ts';
+
+const run = (learner: string, task: string, passed: boolean): CheckRun => ({
+  learner,
+  lab: 'deployment-rollout',
+  task,
+  passed,
+  messages: passed ? [] : [`${task} is not done`],
+  trigger: 'learner',
+  at: new Date(),
+});
+
+let postgres: TestPostgres;
+before(async () => {
+  postgres = await startPostgres();
+});
+after(async () => {
+  await postgres?.stop();
+});
+
+let databases = 0;
+const backends: Array<[string, () => Promise<{ open(): Promise<ProgressStore> }>]> = [
+  ['sqlite', async () => {
+    const file = join(await mkdtemp(join(tmpdir(), 'cnlab-store-')), 'cnlab.db');
+    return { open: () => SqlProgressStore.open(sqliteConnection(file)) };
+  }],
+  ['postgresql', async () => {
+    // A schema of its own per test, so tests never see each other's rows.
+    const schema = `t${(databases += 1)}`;
+    const admin = postgresConnection(postgres.url);
+    await admin.transaction(({ execute }) => execute(`CREATE SCHEMA ${schema}`));
+    await admin.close();
+    return { open: () => SqlProgressStore.open(postgresConnection(`${postgres.url}&options=${encodeURIComponent(`-c search_path=${schema}`)}`)) };
+  }],
+];
+
+for (const [name, database] of backends) {
+  describe(name, () => {
+    test('gradings add up to progress, and a lab whose tasks all pass is completed', async () => {
+      const store = await (await database()).open();
+      await store.recordGrading([run('ada', 'create', false), run('ada', 'scale', false)]);
+      await store.recordGrading([run('ada', 'create', true), run('ada', 'scale', false)]);
+      await store.recordHint('ada', 'deployment-rollout', 'scale', 0);
+      await store.recordHint('ada', 'deployment-rollout', 'scale', 0);
+      assert.deepEqual((await store.progress('ada')).labs, [{ lab: 'deployment-rollout', tasksPassed: ['create'], completedAt: null, checks: 4, hintsUsed: 1 }]);
+      await store.recordGrading([run('ada', 'create', true), run('ada', 'scale', true)]);
+      const progress = await store.progress('ada');
+      assert.deepEqual(progress.labs[0]?.tasksPassed, ['create', 'scale']);
+      assert.ok(progress.labs[0]?.completedAt);
+      assert.deepEqual(await store.progress('grace'), { labs: [], lessonsRead: [] });
+      await store.close();
+    });
+
+    test('progress survives closing and reopening (a restart), and the schema is applied once', async () => {
+      const db = await database();
+      // Several server instances starting together on one PostgreSQL apply the schema once.
+      // (SQLite serves one server process; its one connection queues every transaction.)
+      const [before, twin] = name === 'postgresql' ? await Promise.all([db.open(), db.open()]) : [await db.open(), undefined];
+      await twin?.close();
+      await before.recordGrading([run('ada', 'create', true), run('ada', 'scale', false)]);
+      await before.recordLessonRead('ada', 'fundamentals/architecture');
+      await before.close();
+      const after = await db.open();
+      const progress = await after.progress('ada');
+      assert.deepEqual(progress.labs.map(({ lab, tasksPassed, checks }) => ({ lab, tasksPassed, checks })), [{ lab: 'deployment-rollout', tasksPassed: ['create'], checks: 2 }]);
+      assert.deepEqual(progress.lessonsRead, ['fundamentals/architecture']);
+      await after.close();
+    });
+
+    test('many writers at once lose nothing', async () => {
+      const store = await (await database()).open();
+      await Promise.all(Array.from({ length: 200 }, (_, i) => store.recordGrading([run(`learner-${i % 20}`, `task-${i % 7}`, i % 3 === 0), run(`learner-${i % 20}`, 'other', true)])));
+      const totals = await Promise.all(Array.from({ length: 20 }, async (_, i) => (await store.progress(`learner-${i}`)).labs[0]?.checks ?? 0));
+      assert.equal(totals.reduce((sum, n) => sum + n, 0), 400);
+      await store.close();
+    });
+
+    test('export holds everything about a learner, and delete forgets it all', async () => {
+      const store = await (await database()).open();
+      await store.recordGrading([run('ada', 'create', false)]);
+      await store.recordHint('ada', 'deployment-rollout', 'create', 1);
+      await store.recordLessonRead('ada', 'fundamentals/architecture');
+      await store.recordGrading([run('grace', 'create', true)]);
+      const exported = await store.exportLearner('ada');
+      assert.deepEqual(exported.checkRuns.map(({ task, passed, messages, trigger }) => ({ task, passed, messages, trigger })), [{ task: 'create', passed: false, messages: ['create is not done'], trigger: 'learner' }]);
+      assert.deepEqual(exported.hintsUsed.map(({ task, hint }) => ({ task, hint })), [{ task: 'create', hint: 1 }]);
+      assert.deepEqual(exported.lessonsRead.map(({ lesson }) => lesson), ['fundamentals/architecture']);
+      await store.deleteLearner('ada');
+      const gone = await store.exportLearner('ada');
+      assert.deepEqual([gone.checkRuns, gone.hintsUsed, gone.labsCompleted, gone.lessonsRead], [[], [], [], []]);
+      assert.equal((await store.progress('grace')).labs.length, 1, "another learner's progress stays");
+      await store.close();
+    });
+  });
+}
+
+test('the SQLite file is in WAL mode and readable by its owner only', async () => {
+  const file = join(await mkdtemp(join(tmpdir(), 'cnlab-store-')), 'cnlab.db');
+  await (await SqlProgressStore.open(sqliteConnection(file))).close();
+  const db = new DatabaseSync(file);
+  assert.equal(db.prepare('PRAGMA journal_mode').get()?.journal_mode, 'wal');
+  assert.deepEqual(db.prepare('SELECT version FROM schema_migrations').all().map((row) => row.version), [1]);
+  db.close();
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+});
