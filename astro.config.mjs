@@ -24,8 +24,10 @@ export default defineConfig({
       sidebar: [
         { label: 'Kubernetes fundamentals', items: ['fundamentals/architecture'] },
         { label: 'Labs', items: labLinks },
+        { label: 'Your progress', link: '/progress/' },
       ],
       expressiveCode: { plugins: [runnableCode] },
+      components: { Sidebar: './src/components/Sidebar.astro' },
     }),
   ],
 });

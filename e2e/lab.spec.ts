@@ -48,3 +48,32 @@ test('a Run button types its command into the terminal', async ({ page }) => {
   await page.locator('[data-runnable="kubectl get nodes -o wide"]').getByRole('button', { name: 'Run' }).click();
   await expect(page.locator('.cnlab-terminal .xterm-rows')).toContainText(/node-000000\s+Ready/, { timeout: 20_000 });
 });
+
+test('progress shows in the navigation and on the progress page, and can be exported and erased', async ({ page }) => {
+  page.on('dialog', (dialog) => void dialog.accept());
+  // Reading a lesson to its end counts it as read.
+  await page.goto('/fundamentals/architecture/');
+  await page.locator('.sl-markdown-content > :last-child').scrollIntoViewIfNeeded();
+  await expect(async () => {
+    const progress = (await (await page.request.get('/api/progress')).json()) as { lessonsRead: string[] };
+    expect(progress.lessonsRead).toContain('fundamentals/architecture');
+  }).toPass({ timeout: 10_000 });
+
+  // A checked task shows in the sidebar of every page.
+  await page.goto('/labs/network-policy/');
+  await page.getByRole('button', { name: 'Check all' }).click();
+  await expect(page.locator('[data-task="default-deny"]')).toHaveAttribute('data-state', 'failed');
+  await page.goto('/progress/');
+  const sidebar = page.getByRole('navigation', { name: 'Main' });
+  await expect(sidebar.getByRole('link', { name: /Kubernetes architecture/ })).toHaveAttribute('data-progress', '✓');
+  await expect(page.getByRole('status').first()).toContainText('0 of 8 labs completed, 1 lesson read.');
+  await expect(page.locator('[data-lab="network-policy"] [data-done]')).toHaveText('0 of 2');
+
+  const download = page.waitForEvent('download');
+  await page.getByRole('link', { name: 'Download my data (JSON)' }).click();
+  const exported = JSON.parse(await (await (await download).createReadStream()).toArray().then((chunks) => Buffer.concat(chunks).toString())) as { checkRuns: Array<{ lab: string }> };
+  expect(exported.checkRuns.map((run) => run.lab)).toContain('network-policy');
+
+  await page.getByRole('button', { name: 'Erase my progress' }).click();
+  await expect(page.getByRole('status').first()).toContainText('0 of 8 labs completed, 0 lessons read.');
+});

@@ -16,6 +16,13 @@ export function registerProgressRoutes(app: FastifyInstance, store: ProgressStor
     return reply.header('content-disposition', 'attachment; filename="cnlab-progress.json"').send(await store.exportLearner(learner.id));
   });
 
+  app.post('/api/progress/lessons', async (request, reply) => {
+    const body = z.object({ lesson: z.string().regex(/^[a-z0-9-]+(\/[a-z0-9-]+)*$/) }).safeParse(request.body);
+    if (!body.success) return reply.code(400).send({ error: 'send {"lesson": "<slug>"}' });
+    await store.recordLessonRead(ensureLearner(request, reply).id, body.data.lesson);
+    return reply.code(204).send();
+  });
+
   app.delete('/api/progress', async (request, reply) => {
     const learner = learnerOf(request);
     if (learner) await store.deleteLearner(learner.id);
