@@ -16,6 +16,7 @@ import { learnerNamespace } from './sessions/provision.ts';
 import { createProgress } from './progress.ts';
 import { sessionManagerFor } from './sessions/for-cluster.ts';
 import { openStore } from './store/open.ts';
+import { createWorkshop } from './workshops/workshops.ts';
 import { startPlatform } from './start.ts';
 
 const program = new Command('cnlab').description('cnlab: Kubernetes courses with a real cluster behind every lesson');
@@ -172,6 +173,46 @@ program
     const result = await gradeNamespace(kc, lab, namespace);
     process.stdout.write(`${formatGrade(result, lab.definition.title, flags.format)}\n`);
     if (!result.passed) process.exitCode = 1;
+  });
+
+const workshop = program.command('workshop').description('instructor-led workshops');
+
+workshop
+  .command('create')
+  .description('create a workshop and print its join code and link')
+  .requiredOption('--title <text>', 'what learners see')
+  .requiredOption('--labs <ids>', 'comma-separated lab ids the workshop covers')
+  .option('--capacity <n>', 'most learners who may join', '40')
+  .option('--starts <time>', 'start, ISO 8601 (default: now)')
+  .option('--hours <n>', 'length in hours', '3')
+  .option('--url <url>', 'the platform\'s address, for the join link', 'http://127.0.0.1:4321')
+  .action(async (flags: { title: string; labs: string; capacity: string; starts?: string; hours: string; url: string }) => {
+    const known = new Set((await loadLabs()).map((lab) => lab.definition.id));
+    const labs = flags.labs.split(',').map((id) => id.trim()).filter(Boolean);
+    const unknown = labs.filter((id) => !known.has(id));
+    if (labs.length === 0 || unknown.length > 0) throw new CnlabError(`unknown labs: ${unknown.join(', ') || '(none given)'}`, `labs are: ${[...known].join(', ')}`);
+    const capacity = Number(flags.capacity);
+    const hours = Number(flags.hours);
+    const startsAt = flags.starts ? new Date(flags.starts) : new Date();
+    if (!Number.isInteger(capacity) || capacity < 1 || !(hours > 0) || Number.isNaN(startsAt.getTime())) {
+      throw new CnlabError('--capacity must be a whole number above 0, --hours a positive number and --starts a date', 'for example: --capacity 40 --hours 3 --starts 2026-12-01T09:00:00Z');
+    }
+    const store = await openStore();
+    try {
+      const created = await createWorkshop(store, { title: flags.title, labs, capacity, startsAt, endsAt: new Date(startsAt.getTime() + hours * 3600_000) });
+      process.stdout.write(
+        [
+          `workshop:         ${created.workshop.title}`,
+          `join code:        ${created.workshop.code}`,
+          `join link:        ${new URL(`/workshop/join/?code=${created.workshop.code}`, flags.url).href}`,
+          `runs:             ${startsAt.toISOString()} to ${created.workshop.endsAt.toISOString()}, up to ${capacity} learners`,
+          `instructor token: ${created.instructorToken}  (shown once; keep it secret)`,
+          '',
+        ].join('\n'),
+      );
+    } finally {
+      await store.close();
+    }
   });
 
 program

@@ -14,6 +14,7 @@ import { registerIdentity } from './identity.ts';
 import { registerLabRoutes } from './lab-routes.ts';
 import { registerProgressRoutes } from './progress-routes.ts';
 import { registerSessionRoutes } from './session-routes.ts';
+import { registerWorkshopRoutes } from './workshop-routes.ts';
 import { MAX_FRAME_BYTES, registerTerminalSocket } from './terminal-socket.ts';
 
 export type AppOptions = {
@@ -43,6 +44,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerLabRoutes(app, options.sessions, options.grader, options.labs);
   registerProgressRoutes(app, options.store, options.sessions, options.labs);
   registerGradingApi(app, options.kc, options.labs, options.gradingToken);
+  registerWorkshopRoutes(app, options.store);
   app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 
   let cached: { at: number; health: ClusterHealth | undefined } | undefined;

@@ -39,4 +39,27 @@ export const migrations: ReadonlyArray<{ version: number; statements: string[] }
       )`,
     ],
   },
+  {
+    version: 2,
+    statements: [
+      `CREATE TABLE workshops (
+        id TEXT PRIMARY KEY,
+        code TEXT NOT NULL UNIQUE,
+        title TEXT NOT NULL,
+        labs TEXT NOT NULL,
+        capacity INTEGER NOT NULL,
+        starts_at BIGINT NOT NULL,
+        ends_at BIGINT NOT NULL,
+        instructor_token_hash TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+      )`,
+      `CREATE TABLE workshop_members (
+        workshop TEXT NOT NULL,
+        learner TEXT NOT NULL,
+        name TEXT NOT NULL,
+        joined_at BIGINT NOT NULL,
+        PRIMARY KEY (workshop, learner)
+      )`,
+    ],
+  },
 ];

@@ -1,5 +1,5 @@
 import { migrations } from './migrations.ts';
-import type { CheckRun, LabProgress, LearnerExport, LearnerProgress, ProgressStore } from './store.ts';
+import type { CheckRun, JoinResult, LabProgress, LearnerExport, LearnerProgress, ProgressStore, Workshop } from './store.ts';
 
 // The progress store in SQL both SQLite and PostgreSQL accept (`?` placeholders; the PostgreSQL
 // adapter numbers them). A backend is only a connection: how to query, how to run a transaction.
@@ -20,7 +20,18 @@ export type SqlConnection = {
 };
 
 const iso = (at: unknown) => new Date(Number(at)).toISOString();
-const LEARNER_TABLES = ['check_runs', 'hints_used', 'labs_completed', 'lessons_read'];
+const LEARNER_TABLES = ['check_runs', 'hints_used', 'labs_completed', 'lessons_read', 'workshop_members'];
+
+const toWorkshop = (row: Row): Workshop => ({
+  id: String(row.id),
+  code: String(row.code),
+  title: String(row.title),
+  labs: JSON.parse(String(row.labs)) as string[],
+  capacity: Number(row.capacity),
+  startsAt: new Date(Number(row.starts_at)),
+  endsAt: new Date(Number(row.ends_at)),
+  instructorTokenHash: String(row.instructor_token_hash),
+});
 
 export class SqlProgressStore implements ProgressStore {
   readonly #db: SqlConnection;
@@ -41,6 +52,48 @@ export class SqlProgressStore implements ProgressStore {
       }
     });
     return new SqlProgressStore(db);
+  }
+
+  createWorkshop(w: Workshop): Promise<void> {
+    return this.#db.transaction(({ execute }) =>
+      execute('INSERT INTO workshops (id, code, title, labs, capacity, starts_at, ends_at, instructor_token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+        w.id,
+        w.code,
+        w.title,
+        JSON.stringify(w.labs),
+        w.capacity,
+        w.startsAt.getTime(),
+        w.endsAt.getTime(),
+        w.instructorTokenHash,
+        Date.now(),
+      ]),
+    );
+  }
+
+  async workshopByCode(code: string): Promise<Workshop | undefined> {
+    const [row] = await this.#db.rows('SELECT * FROM workshops WHERE code = ?', [code]);
+    return row ? toWorkshop(row) : undefined;
+  }
+
+  async joinWorkshop(workshop: Workshop, learner: string, name: string): Promise<JoinResult> {
+    let result: JoinResult = 'joined';
+    await this.#db.transaction(async ({ rows, execute }) => {
+      // A no-op update locks the workshop's row (PostgreSQL; SQLite's transactions are already
+      // exclusive), so two learners joining at once cannot both take the last seat.
+      await execute('UPDATE workshops SET capacity = capacity WHERE id = ?', [workshop.id]);
+      if ((await rows('SELECT 1 FROM workshop_members WHERE workshop = ? AND learner = ?', [workshop.id, learner])).length > 0) {
+        await execute('UPDATE workshop_members SET name = ? WHERE workshop = ? AND learner = ?', [name, workshop.id, learner]);
+        result = 'already a member';
+        return;
+      }
+      const [count] = await rows('SELECT COUNT(*) AS members FROM workshop_members WHERE workshop = ?', [workshop.id]);
+      if (Number(count?.members) >= workshop.capacity) {
+        result = 'full';
+        return;
+      }
+      await execute('INSERT INTO workshop_members (workshop, learner, name, joined_at) VALUES (?, ?, ?, ?)', [workshop.id, learner, name, Date.now()]);
+    });
+    return result;
   }
 
   recordGrading(runs: CheckRun[]): Promise<void> {
@@ -106,6 +159,12 @@ export class SqlProgressStore implements ProgressStore {
       hintsUsed: (await rows('SELECT lab, task, hint, at FROM hints_used WHERE learner = ? ORDER BY at')).map((row) => ({ lab: String(row.lab), task: String(row.task), hint: Number(row.hint), at: iso(row.at) })),
       labsCompleted: (await rows('SELECT lab, at FROM labs_completed WHERE learner = ? ORDER BY at')).map((row) => ({ lab: String(row.lab), at: iso(row.at) })),
       lessonsRead: (await rows('SELECT lesson, at FROM lessons_read WHERE learner = ? ORDER BY at')).map((row) => ({ lesson: String(row.lesson), at: iso(row.at) })),
+      workshops: (await rows('SELECT w.code, w.title, m.name, m.joined_at FROM workshop_members m JOIN workshops w ON w.id = m.workshop WHERE m.learner = ? ORDER BY m.joined_at')).map((row) => ({
+        code: String(row.code),
+        title: String(row.title),
+        name: String(row.name),
+        joinedAt: iso(row.joined_at),
+      })),
     };
   }
 

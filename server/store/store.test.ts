@@ -10,6 +10,7 @@ import { startPostgres, type TestPostgres } from '../testing/postgres.ts';
 import { postgresConnection } from './postgres.ts';
 import { SqlProgressStore } from './sql-store.ts';
 import { sqliteConnection } from './sqlite.ts';
+import { createWorkshop } from '../workshops/workshops.ts';
 import type { CheckRun, ProgressStore } from './store.ts';
 
 const run = (learner: string, task: string, passed: boolean): CheckRun => ({
@@ -87,6 +88,20 @@ for (const [name, database] of backends) {
       await store.close();
     });
 
+    test('a workshop takes members up to its capacity, each once, even when they join at once', async () => {
+      const store = await (await database()).open();
+      const { workshop } = await createWorkshop(store, { title: 'Friday', labs: ['service-endpoints'], capacity: 3, startsAt: new Date(), endsAt: new Date(Date.now() + 3600_000) });
+      assert.match(workshop.code, /^[A-HJ-NP-Z2-9]{6}$/);
+      assert.deepEqual((await store.workshopByCode(workshop.code))?.labs, ['service-endpoints']);
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => store.joinWorkshop(workshop, `learner-${i}`, `Learner ${i}`)));
+      assert.equal(results.filter((result) => result === 'joined').length, 3);
+      assert.equal(results.filter((result) => result === 'full').length, 7);
+      const member = `learner-${results.indexOf('joined')}`;
+      assert.equal(await store.joinWorkshop(workshop, member, 'New name'), 'already a member');
+      assert.deepEqual((await store.exportLearner(member)).workshops.map(({ code, name }) => ({ code, name })), [{ code: workshop.code, name: 'New name' }]);
+      await store.close();
+    });
+
     test('export holds everything about a learner, and delete forgets it all', async () => {
       const store = await (await database()).open();
       await store.recordGrading([run('ada', 'create', false)]);
@@ -99,7 +114,7 @@ for (const [name, database] of backends) {
       assert.deepEqual(exported.lessonsRead.map(({ lesson }) => lesson), ['fundamentals/architecture']);
       await store.deleteLearner('ada');
       const gone = await store.exportLearner('ada');
-      assert.deepEqual([gone.checkRuns, gone.hintsUsed, gone.labsCompleted, gone.lessonsRead], [[], [], [], []]);
+      assert.deepEqual([gone.checkRuns, gone.hintsUsed, gone.labsCompleted, gone.lessonsRead, gone.workshops], [[], [], [], [], []]);
       assert.equal((await store.progress('grace')).labs.length, 1, "another learner's progress stays");
       await store.close();
     });
@@ -111,7 +126,7 @@ test('the SQLite file is in WAL mode and readable by its owner only', async () =
   await (await SqlProgressStore.open(sqliteConnection(file))).close();
   const db = new DatabaseSync(file);
   assert.equal(db.prepare('PRAGMA journal_mode').get()?.journal_mode, 'wal');
-  assert.deepEqual(db.prepare('SELECT version FROM schema_migrations').all().map((row) => row.version), [1]);
+  assert.deepEqual(db.prepare('SELECT version FROM schema_migrations').all().map((row) => row.version), [1, 2]);
   db.close();
   assert.equal(statSync(file).mode & 0o777, 0o600);
 });

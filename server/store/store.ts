@@ -32,9 +32,29 @@ export type LearnerExport = {
   hintsUsed: Array<{ lab: string; task: string; hint: number; at: string }>;
   labsCompleted: Array<{ lab: string; at: string }>;
   lessonsRead: Array<{ lesson: string; at: string }>;
+  workshops: Array<{ code: string; title: string; name: string; joinedAt: string }>;
 };
 
+export type Workshop = {
+  id: string;
+  /** What learners type to join: short, unambiguous, upper case. */
+  code: string;
+  title: string;
+  labs: string[];
+  capacity: number;
+  startsAt: Date;
+  endsAt: Date;
+  /** SHA-256 of the instructor's token: the token itself is never stored. */
+  instructorTokenHash: string;
+};
+
+export type JoinResult = 'joined' | 'already a member' | 'full';
+
 export interface ProgressStore {
+  createWorkshop(workshop: Workshop): Promise<void>;
+  workshopByCode(code: string): Promise<Workshop | undefined>;
+  /** Adds a learner, unless the workshop already has `capacity` members. */
+  joinWorkshop(workshop: Workshop, learner: string, name: string): Promise<JoinResult>;
   /** Records one grading of a lab (one row per task); a lab whose tasks all pass is completed. */
   recordGrading(runs: CheckRun[]): Promise<void>;
   recordHint(learner: string, lab: string, task: string, hint: number): Promise<void>;

@@ -1,0 +1,28 @@
+import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto';
+import type { ProgressStore, Workshop } from '../store/store.ts';
+
+// Workshops: an instructor creates one for a set of labs and a time window, and learners join
+// it with a short code.
+
+// No 0/O or 1/I: codes are read aloud and typed from a projector.
+const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+
+export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+export type NewWorkshop = { title: string; labs: string[]; capacity: number; startsAt: Date; endsAt: Date };
+
+/** Creates a workshop; the instructor token is returned once and only its hash is kept. */
+export async function createWorkshop(store: ProgressStore, input: NewWorkshop): Promise<{ workshop: Workshop; instructorToken: string }> {
+  const instructorToken = randomBytes(24).toString('base64url');
+  for (let attempt = 0; ; attempt += 1) {
+    const code = Array.from({ length: 6 }, () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)]).join('');
+    const workshop: Workshop = { id: randomUUID(), code, ...input, instructorTokenHash: hashToken(instructorToken) };
+    try {
+      await store.createWorkshop(workshop);
+      return { workshop, instructorToken };
+    } catch (error) {
+      // A code already in use (one in a billion): draw another.
+      if (attempt >= 3) throw error;
+    }
+  }
+}
