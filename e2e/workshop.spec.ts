@@ -2,18 +2,19 @@ import { execFileSync } from 'node:child_process';
 import { expect, test } from '@playwright/test';
 import { e2eEnv } from '../playwright.config.ts';
 
-function createWorkshop(capacity: number): string {
+function createWorkshop(capacity: number): { code: string; dashboard: string } {
   const output = execFileSync(process.execPath, ['server/cli.ts', 'workshop', 'create', '--title', 'Friday workshop', '--labs', 'service-endpoints,network-policy', '--capacity', String(capacity)], {
     env: { ...process.env, ...e2eEnv },
     encoding: 'utf8',
   });
   const code = /^join code: +([A-Z0-9]{6})$/m.exec(output)?.[1];
-  if (!code) throw new Error(`no join code in:\n${output}`);
-  return code;
+  const dashboard = /^dashboard: +(\S+)$/m.exec(output)?.[1];
+  if (!code || !dashboard) throw new Error(`no join code or dashboard in:\n${output}`);
+  return { code, dashboard: new URL(dashboard).pathname + new URL(dashboard).search + new URL(dashboard).hash };
 }
 
 test('a learner joins a workshop with its code and a display name', async ({ page, browser }) => {
-  const code = createWorkshop(1);
+  const { code } = createWorkshop(1);
   await page.goto(`/workshop/join/?code=${code}`);
   await expect(page.getByLabel('Workshop code')).toHaveValue(code);
   await page.getByLabel('Your name, as the instructor will see it').fill('Ada');
@@ -32,4 +33,34 @@ test('a learner joins a workshop with its code and a display name', async ({ pag
   await second.getByRole('button', { name: 'Join' }).click();
   await expect(second.getByRole('alert')).toHaveText('no workshop has the code NOPE42: check it with your instructor');
   await other.close();
+});
+
+test("the instructor's grid shows a learner's task the moment it passes, and nobody else sees it", async ({ browser }) => {
+  const { code, dashboard } = createWorkshop(10);
+  const instructor = await (await browser.newContext()).newPage();
+  await instructor.goto(dashboard);
+  await expect(instructor.getByRole('status').first()).toHaveText('Friday workshop: 0 of 10 learners joined. Stuck longest first.');
+
+  const learnerContext = await browser.newContext();
+  const learner = await learnerContext.newPage();
+  await learner.goto(`/workshop/join/?code=${code}`);
+  await learner.getByLabel('Your name, as the instructor will see it').fill('Ada');
+  await learner.getByRole('button', { name: 'Join' }).click();
+  await expect(learner.getByRole('heading', { name: 'Friday workshop' })).toBeVisible();
+  await expect(instructor.getByRole('row', { name: /Ada/ })).toBeVisible();
+
+  // A learner holding the dashboard path without the token sees nothing of it.
+  await learner.goto(dashboard.split('#')[0] ?? '');
+  await expect(learner.getByRole('status').first()).toContainText('needs the link printed by `cnlab workshop create`');
+  expect((await learner.request.get(`/api/workshops/${code}/dashboard`)).status()).toBe(401);
+
+  await learner.goto('/labs/service-endpoints/');
+  await learner.getByRole('button', { name: 'Open the lab terminal' }).click();
+  await expect(learner.getByRole('complementary', { name: 'Lab terminal' }).getByRole('status')).toHaveText('connected');
+  await learner.locator('.cnlab-terminal .xterm').click();
+  await learner.keyboard.type('kubectl create deployment api --image=nginx:1.27 --replicas=2\n');
+  const cell = instructor.getByRole('row', { name: /Ada/ }).locator('[data-task="service-endpoints/deploy"]');
+  await expect(cell).toHaveAttribute('data-state', 'passed', { timeout: 20_000 });
+  await expect(instructor.getByRole('row', { name: /Ada/ }).locator('[data-task="service-endpoints/expose"]')).toHaveAttribute('data-state', 'failing');
+  await learnerContext.close();
 });

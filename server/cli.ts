@@ -206,7 +206,8 @@ workshop
           `join code:        ${created.workshop.code}`,
           `join link:        ${new URL(`/workshop/join/?code=${created.workshop.code}`, flags.url).href}`,
           `runs:             ${startsAt.toISOString()} to ${created.workshop.endsAt.toISOString()}, up to ${capacity} learners`,
-          `instructor token: ${created.instructorToken}  (shown once; keep it secret)`,
+          `dashboard:        ${new URL(`/workshop/dashboard/?code=${created.workshop.code}#${created.instructorToken}`, flags.url).href}`,
+          `instructor token: ${created.instructorToken}  (shown once; keep it and the dashboard link secret)`,
           '',
         ].join('\n'),
       );

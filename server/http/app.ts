@@ -44,7 +44,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerLabRoutes(app, options.sessions, options.grader, options.labs);
   registerProgressRoutes(app, options.store, options.sessions, options.labs);
   registerGradingApi(app, options.kc, options.labs, options.gradingToken);
-  registerWorkshopRoutes(app, options.store);
+  registerWorkshopRoutes(app, options.store, options.labs);
   app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 
   let cached: { at: number; health: ClusterHealth | undefined } | undefined;

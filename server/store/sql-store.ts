@@ -1,5 +1,5 @@
 import { migrations } from './migrations.ts';
-import type { CheckRun, JoinResult, LabProgress, LearnerExport, LearnerProgress, ProgressStore, Workshop } from './store.ts';
+import type { CheckRun, JoinResult, LabProgress, LearnerExport, LearnerProgress, ProgressStore, Workshop, WorkshopMember } from './store.ts';
 
 // The progress store in SQL both SQLite and PostgreSQL accept (`?` placeholders; the PostgreSQL
 // adapter numbers them). A backend is only a connection: how to query, how to run a transaction.
@@ -94,6 +94,31 @@ export class SqlProgressStore implements ProgressStore {
       await execute('INSERT INTO workshop_members (workshop, learner, name, joined_at) VALUES (?, ?, ?, ?)', [workshop.id, learner, name, Date.now()]);
     });
     return result;
+  }
+
+  async workshopMembers(workshop: Workshop): Promise<WorkshopMember[]> {
+    const members = await this.#db.rows('SELECT learner, name, joined_at FROM workshop_members WHERE workshop = ? ORDER BY joined_at', [workshop.id]);
+    const runs = await this.#db.rows(
+      `SELECT c.learner, c.lab, c.task, MAX(c.passed) AS passed, MAX(c.at) AS last_at, MAX(CASE WHEN c.passed = 1 THEN c.at ELSE 0 END) AS passed_at
+       FROM check_runs c JOIN workshop_members m ON m.learner = c.learner AND m.workshop = ?
+       WHERE c.at >= m.joined_at GROUP BY c.learner, c.lab, c.task`,
+      [workshop.id],
+    );
+    const labs = new Set(workshop.labs);
+    return members.map((member) => {
+      const joinedAt = Number(member.joined_at);
+      const mine = runs.filter((run) => run.learner === member.learner && labs.has(String(run.lab)));
+      const key = (run: Row) => `${String(run.lab)}/${String(run.task)}`;
+      return {
+        learner: String(member.learner),
+        name: String(member.name),
+        joinedAt: new Date(joinedAt),
+        passed: mine.filter((run) => Number(run.passed) === 1).map(key),
+        failing: mine.filter((run) => Number(run.passed) !== 1).map(key),
+        lastActivity: new Date(Math.max(joinedAt, ...mine.map((run) => Number(run.last_at)))),
+        lastProgress: new Date(Math.max(joinedAt, ...mine.map((run) => Number(run.passed_at)))),
+      };
+    });
   }
 
   recordGrading(runs: CheckRun[]): Promise<void> {

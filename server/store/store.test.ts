@@ -99,6 +99,13 @@ for (const [name, database] of backends) {
       const member = `learner-${results.indexOf('joined')}`;
       assert.equal(await store.joinWorkshop(workshop, member, 'New name'), 'already a member');
       assert.deepEqual((await store.exportLearner(member)).workshops.map(({ code, name }) => ({ code, name })), [{ code: workshop.code, name: 'New name' }]);
+
+      // The instructor's rows: what passed, what is still failing, since joining.
+      await store.recordGrading([{ ...run(member, 'deploy', true), lab: 'service-endpoints' }, { ...run(member, 'expose', false), lab: 'service-endpoints' }]);
+      await store.recordGrading([{ ...run(member, 'create', true), lab: 'not-in-this-workshop' }]);
+      const [row] = (await store.workshopMembers(workshop)).filter((entry) => entry.learner === member);
+      assert.deepEqual({ name: row?.name, passed: row?.passed, failing: row?.failing }, { name: 'New name', passed: ['service-endpoints/deploy'], failing: ['service-endpoints/expose'] });
+      assert.ok((row?.lastProgress.getTime() ?? 0) >= (row?.joinedAt.getTime() ?? Infinity));
       await store.close();
     });
 

@@ -50,11 +50,27 @@ export type Workshop = {
 
 export type JoinResult = 'joined' | 'already a member' | 'full';
 
+/** One learner's row on the instructor's dashboard. */
+export type WorkshopMember = {
+  learner: string;
+  name: string;
+  joinedAt: Date;
+  /** "lab/task" of every task that has passed since the learner joined. */
+  passed: string[];
+  /** "lab/task" of tasks checked but not passed yet. */
+  failing: string[];
+  /** The last check (by the learner or automatic), or the join. */
+  lastActivity: Date;
+  /** When the learner last got a task right, or joined: how long they have been stuck. */
+  lastProgress: Date;
+};
+
 export interface ProgressStore {
   createWorkshop(workshop: Workshop): Promise<void>;
   workshopByCode(code: string): Promise<Workshop | undefined>;
   /** Adds a learner, unless the workshop already has `capacity` members. */
   joinWorkshop(workshop: Workshop, learner: string, name: string): Promise<JoinResult>;
+  workshopMembers(workshop: Workshop): Promise<WorkshopMember[]>;
   /** Records one grading of a lab (one row per task); a lab whose tasks all pass is completed. */
   recordGrading(runs: CheckRun[]): Promise<void>;
   recordHint(learner: string, lab: string, task: string, hint: number): Promise<void>;
