@@ -11,6 +11,22 @@ const labLinks = readdirSync('labs', { withFileTypes: true })
   .map((entry) => ({ label: String(parse(readFileSync(`labs/${entry.name}/lab.yaml`, 'utf8')).title), link: `/labs/${entry.name}/` }))
   .sort((a, b) => a.label.localeCompare(b.label));
 
+/**
+ * The course navigation from content/curriculum.yaml: one group per module, its overview first,
+ * then its lessons in the outline's order. (Starlight's `autogenerate` only finds pages under
+ * src/content/docs, and the course keeps its lessons in content/.)
+ * @type {{ modules: Array<{ number: number; slug: string; title: string; items: Array<{ lesson: string }> }> }}
+ */
+const curriculum = parse(readFileSync('content/curriculum.yaml', 'utf8'));
+const moduleGroups = curriculum.modules.map((module) => ({
+  label: `${module.number}. ${module.title}`,
+  collapsed: true,
+  items: [
+    { label: 'Overview', link: `/${module.slug}/` },
+    ...new Set(module.items.map((item) => item.lesson)),
+  ],
+}));
+
 // Starlight gives the course navigation, Pagefind search, dark mode and accessible defaults;
 // it brings @astrojs/mdx, so lessons are MDX. Lessons live in content/ (see src/content.config.ts).
 export default defineConfig({
@@ -19,15 +35,14 @@ export default defineConfig({
     starlight({
       title: 'cnlab',
       description: 'Learn cloud native and Kubernetes with a real cluster behind every lesson.',
-      // Lessons are listed by slug, in teaching order. (Starlight's `autogenerate` only finds
-      // pages under src/content/docs, and the course keeps its lessons in content/.)
       sidebar: [
-        { label: 'Kubernetes fundamentals', items: ['fundamentals/architecture'] },
-        { label: 'Labs', items: labLinks },
+        ...moduleGroups,
+        { label: 'Labs', collapsed: true, items: labLinks },
+        { label: 'Glossary', link: '/glossary/' },
         { label: 'Your progress', link: '/progress/' },
       ],
       expressiveCode: { plugins: [runnableCode] },
-      components: { Sidebar: './src/components/Sidebar.astro' },
+      components: { Sidebar: './src/components/Sidebar.astro', MarkdownContent: './src/components/MarkdownContent.astro' },
     }),
   ],
 });

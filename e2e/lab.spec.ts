@@ -1,4 +1,9 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { expect, type Page, test } from '@playwright/test';
+import { parse } from 'yaml';
+
+const labCount = readdirSync('labs', { withFileTypes: true }).filter((entry) => entry.isDirectory()).length;
+const lessonCount = new Set((parse(readFileSync('content/curriculum.yaml', 'utf8')) as { modules: Array<{ items: Array<{ lesson: string }> }> }).modules.flatMap((module) => module.items.map((item) => item.lesson))).size;
 
 const task = (page: Page, id: string) => page.locator(`[data-task="${id}"]`);
 
@@ -41,6 +46,9 @@ test('a learner solves a lab in the terminal, sees each task tick, then resets i
   await expect(task(page, 'expose')).toHaveAttribute('data-state', 'failed');
   await type(page, 'echo deployments=$(kubectl get deployments --no-headers 2>/dev/null | wc -l)');
   await expect(page.locator('.cnlab-terminal .xterm-rows')).toContainText('deployments=0');
+  // Only the namespace is wiped: the cluster's nodes, which learners may read, are untouched.
+  await type(page, 'echo nodes=$(kubectl get nodes --no-headers | wc -l)');
+  await expect(page.locator('.cnlab-terminal .xterm-rows')).toContainText('nodes=2');
 });
 
 test('a Run button types its command into the terminal', async ({ page }) => {
@@ -53,7 +61,8 @@ test('progress shows in the navigation and on the progress page, and can be expo
   page.on('dialog', (dialog) => void dialog.accept());
   // Reading a lesson to its end counts it as read.
   await page.goto('/fundamentals/architecture/');
-  await page.locator('.sl-markdown-content > :last-child').scrollIntoViewIfNeeded();
+  // The end of the prose is an empty marker, so the page scrolls it into view.
+  await page.evaluate(() => document.querySelector('[data-lesson-end]')?.scrollIntoView());
   await expect(async () => {
     const progress = (await (await page.request.get('/api/progress')).json()) as { lessonsRead: string[] };
     expect(progress.lessonsRead).toContain('fundamentals/architecture');
@@ -65,8 +74,11 @@ test('progress shows in the navigation and on the progress page, and can be expo
   await expect(page.locator('[data-task="default-deny"]')).toHaveAttribute('data-state', 'failed');
   await page.goto('/progress/');
   const sidebar = page.getByRole('navigation', { name: 'Main' });
-  await expect(sidebar.getByRole('link', { name: /Kubernetes architecture/ })).toHaveAttribute('data-progress', '✓');
-  await expect(page.getByRole('status').first()).toContainText('0 of 8 labs completed, 1 lesson read.');
+  // Ticks per lesson (inside the collapsed module group), per module, and for the whole course.
+  await expect(sidebar.locator('a[href="/fundamentals/architecture/"]')).toHaveAttribute('data-progress', '✓');
+  await expect(sidebar.locator('summary .group-label', { hasText: 'Kubernetes fundamentals' })).toHaveAttribute('data-progress', '1/6');
+  await expect(sidebar.getByRole('link', { name: 'Your progress' })).toHaveAttribute('data-progress', `1/${lessonCount}`);
+  await expect(page.getByRole('status').first()).toContainText(`0 of ${labCount} labs completed, 1 of ${lessonCount} lessons read.`);
   await expect(page.locator('[data-lab="network-policy"] [data-done]')).toHaveText('0 of 2');
 
   const download = page.waitForEvent('download');
@@ -75,5 +87,5 @@ test('progress shows in the navigation and on the progress page, and can be expo
   expect(exported.checkRuns.map((run) => run.lab)).toContain('network-policy');
 
   await page.getByRole('button', { name: 'Erase my progress' }).click();
-  await expect(page.getByRole('status').first()).toContainText('0 of 8 labs completed, 0 lessons read.');
+  await expect(page.getByRole('status').first()).toContainText(`0 of ${labCount} labs completed, 0 of ${lessonCount} lessons read.`);
 });

@@ -62,5 +62,19 @@ test("the instructor's grid shows a learner's task the moment it passes, and nob
   const cell = instructor.getByRole('row', { name: /Ada/ }).locator('[data-task="service-endpoints/deploy"]');
   await expect(cell).toHaveAttribute('data-state', 'passed', { timeout: 20_000 });
   await expect(instructor.getByRole('row', { name: /Ada/ }).locator('[data-task="service-endpoints/expose"]')).toHaveAttribute('data-state', 'failing');
+
+  // From the grid the instructor watches Ada's terminal (read-only), then resets her lab.
+  const row = instructor.getByRole('row', { name: /Ada/ });
+  await row.getByRole('button', { name: 'Watch service-endpoints' }).click();
+  await expect(instructor.getByRole('heading', { name: "Ada's terminal (service-endpoints)" })).toBeVisible();
+  const view = instructor.locator('[data-watch-terminal] .xterm-rows');
+  await expect(view).toContainText('deployment.apps/api created');
+  await learner.keyboard.type('echo typed-by-ada\n');
+  await expect(view).toContainText('typed-by-ada');
+  instructor.on('dialog', (dialog) => void dialog.accept());
+  await row.getByRole('button', { name: 'Reset service-endpoints' }).click();
+  await expect(instructor.locator('[data-action]')).toHaveText('service-endpoints was reset for Ada.');
+  await expect(cell).toHaveAttribute('data-state', 'failing', { timeout: 20_000 });
+  await expect(learner.locator('[data-task="deploy"]')).toHaveAttribute('data-state', 'failed');
   await learnerContext.close();
 });

@@ -6,12 +6,14 @@
 //      a plain loopback WebSocket
 //   3. server memory per open session
 //   4. grading a lab vs the bare list calls it needs
+//   5. a 50-learner workshop: from a learner's check to the instructor's dashboard, vs the check
+//   6. grading that workshop with `cnlab grade --workshop` vs grading its namespaces one by one
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { spawn } from '@lydell/node-pty';
-import { CoreV1Api, type KubeConfig, NetworkingV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, type KubeConfig, KubernetesObjectApi, NetworkingV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { WebSocket, WebSocketServer } from 'ws';
 import { loadKubeConfig } from '../server/cluster/health.ts';
 import { gradeLab } from '../server/labs/grade.ts';
@@ -24,6 +26,7 @@ const SESSIONS_AT_ONCE = 50;
 const ECHO_SESSIONS = [1, 100];
 const KEYSTROKES = 40;
 const GRADINGS = 50;
+const WORKSHOP_LEARNERS = 50;
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -217,12 +220,126 @@ async function grading(platform: Platform): Promise<void> {
   shell.close();
 }
 
+type Workshop = { code: string; token: string; learners: Array<{ name: string; id: string; namespace: string; cookie: string }> };
+
+/** A workshop of WORKSHOP_LEARNERS on service-endpoints, each with a session and its Deployment ready. */
+async function workshopOf(platform: Platform, kc: KubeConfig): Promise<Workshop> {
+  const created = await platform.cli('workshop', 'create', '--title', 'Bench', '--labs', 'service-endpoints', '--capacity', String(WORKSHOP_LEARNERS));
+  const code = /join code:\s+(\w+)/.exec(created.stdout)?.[1] ?? '';
+  const token = /instructor token:\s+(\S+)/.exec(created.stdout)?.[1] ?? '';
+  const objects = KubernetesObjectApi.makeApiClient(kc);
+  const learners = await Promise.all(
+    Array.from({ length: WORKSHOP_LEARNERS }, async (_, i) => {
+      const name = `Learner ${String(i + 1).padStart(2, '0')}`;
+      const { learner, id, namespace, shell } = await learnerWithShell(platform, 'service-endpoints');
+      shell.close();
+      const joined = await fetch(`${platform.url}/api/workshops/join`, { method: 'POST', headers: { cookie: learner.cookie, 'content-type': 'application/json' }, body: JSON.stringify({ code, name }) });
+      if (!joined.ok) throw new Error(`joining the workshop failed: ${joined.status} ${await joined.text()}`);
+      const labels = { app: 'api' };
+      await objects.create({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'api', namespace },
+        spec: { replicas: 2, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'api', image: 'nginx:1.27' }] } } },
+      });
+      return { name, id, namespace, cookie: learner.cookie };
+    }),
+  );
+  // Measure checks that pass: wait until every learner's Deployment is ready.
+  const apps = kc.makeApiClient(AppsV1Api);
+  const deadline = Date.now() + 180_000;
+  for (const { namespace } of learners) {
+    while ((await apps.readNamespacedDeployment({ name: 'api', namespace })).status?.readyReplicas !== 2) {
+      if (Date.now() > deadline) throw new Error(`the Deployment in ${namespace} did not become ready`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  return { code, token, learners };
+}
+
+/**
+ * All learners check at once; each one's latency runs until the dashboard API shows their tick.
+ * The task measured (expose) is made to pass by the admin, out of the learners' shells, after
+ * every automatic follow-up grading is over: only the measured checks can tick it.
+ */
+async function dashboardLatency(platform: Platform, workshop: Workshop, kc: KubeConfig): Promise<void> {
+  process.stderr.write(`workshop dashboard, ${WORKSHOP_LEARNERS} learners checking at once\n`);
+  await new Promise((resolve) => setTimeout(resolve, 11_000));
+  const core = kc.makeApiClient(CoreV1Api);
+  await Promise.all(workshop.learners.map(({ namespace }) => core.createNamespacedService({ namespace, body: { metadata: { name: 'api' }, spec: { selector: { app: 'api' }, ports: [{ port: 80 }] } } })));
+  const deadline = Date.now() + 120_000;
+  for (const { namespace } of workshop.learners) {
+    // The lab asks for two ready endpoints.
+    while ((await listRaw(kc, 'discovery.k8s.io/v1', 'endpointslices', namespace)).flatMap((slice) => (slice as { endpoints?: unknown[] }).endpoints ?? []).length < 2) {
+      if (Date.now() > deadline) throw new Error(`the Service in ${namespace} got no endpoints`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  const seen = new Map<string, number>();
+  const checks: number[] = [];
+  const started = performance.now();
+  let polling = true;
+  const poll = (async () => {
+    while (polling) {
+      // A connection reset between polls is the client's keep-alive, not the dashboard: poll again.
+      const board = (await fetch(`${platform.url}/api/workshops/${workshop.code}/dashboard`, { headers: { authorization: `Bearer ${workshop.token}` } })
+        .then((response) => response.json())
+        .catch(() => ({ learners: [] }))) as { learners: Array<{ name: string; passed: string[] }> };
+      const now = performance.now();
+      for (const row of board.learners) if (row.passed.includes('service-endpoints/expose') && !seen.has(row.name)) seen.set(row.name, now - started);
+      if (seen.size === workshop.learners.length) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
+  const failed = (
+    await Promise.allSettled(
+      workshop.learners.map(async (learner) => {
+        const response = await fetch(`${platform.url}/api/sessions/${learner.id}/grade`, { method: 'POST', headers: { cookie: learner.cookie, 'content-type': 'application/json' }, body: '{}' });
+        checks.push(performance.now() - started);
+        const result = (await response.json()) as { passed?: boolean };
+        if (!result.passed) throw new Error(`${learner.name}'s lab did not pass: ${JSON.stringify(result)}`);
+      }),
+    )
+  ).filter((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+  if (failed.length > 0) throw new Error(`${failed.length} of ${workshop.learners.length} checks failed, the first: ${String(failed[0]?.reason)}`);
+  await Promise.race([poll, new Promise((resolve) => setTimeout(resolve, 30_000))]);
+  polling = false;
+  const visible = [...seen.values()];
+  if (visible.length < workshop.learners.length) throw new Error(`only ${visible.length} of ${workshop.learners.length} checks reached the dashboard`);
+  report('check -> dashboard API shows it', `p50 ${ms(percentile(visible, 50))}`, `p95 ${ms(percentile(visible, 95))}`, '(+ up to 0.5 s: the page polls twice a second)');
+  report('baseline: the check itself (its response)', `p50 ${ms(percentile(checks, 50))}`, `p95 ${ms(percentile(checks, 95))}`);
+  report('ratio p95', ratio(percentile(visible, 95), percentile(checks, 95)));
+}
+
+/** `cnlab grade --workshop` (one process, one namespace list, 8 at a time) vs a script's loop. */
+async function workshopGrading(platform: Platform, workshop: Workshop): Promise<void> {
+  process.stderr.write(`grading a ${WORKSHOP_LEARNERS}-learner workshop\n`);
+  const [together, result] = await timed(() => platform.cli('grade', '--lab', 'service-endpoints', '--workshop', workshop.code, '--format', 'json'));
+  const graded = (JSON.parse(result.stdout) as { learners: unknown[] }).learners.length;
+  if (graded !== workshop.learners.length) throw new Error(`grade --workshop graded ${graded} learners: ${result.stderr}`);
+  const [oneByOne] = await timed(async () => {
+    for (const learner of workshop.learners) await platform.cli('grade', '--lab', 'service-endpoints', '--namespace', learner.namespace, '--format', 'json');
+  });
+  report(`grade --workshop, ${graded} namespaces`, ms(together), `${(graded / (together / 1000)).toFixed(1)} namespaces/s`);
+  report('baseline: grade --namespace, one by one', ms(oneByOne), `${(graded / (oneByOne / 1000)).toFixed(1)} namespaces/s`);
+  report('ratio (time)', ratio(together, oneByOne));
+}
+
+async function workshop(platform: Platform): Promise<void> {
+  const admin = await adminConfig(platform);
+  const created = await workshopOf(platform, admin);
+  await dashboardLatency(platform, created, admin);
+  await workshopGrading(platform, created);
+}
+
+// `npm run bench -- workshop grading` runs only the sections named; no names run them all.
+const sections = { sessions: sessionReadiness, echo, memory, grading, workshop };
+const chosen = process.argv.slice(2);
+const unknown = chosen.filter((name) => !(name in sections));
+if (unknown.length > 0) throw new Error(`unknown bench sections: ${unknown.join(', ')}; they are: ${Object.keys(sections).join(', ')}`);
 const platform = await startPlatform({ CNLAB_MAX_SESSIONS: '400', LOG_LEVEL: 'warn' });
 try {
-  await sessionReadiness(platform);
-  await echo(platform);
-  await memory(platform);
-  await grading(platform);
+  for (const [name, run] of Object.entries(sections)) if (chosen.length === 0 || chosen.includes(name)) await run(platform);
 } finally {
   await platform.stop();
   await platform.cli('cluster', 'down');

@@ -7,9 +7,9 @@ import { clearRecord, readRecord, writeRecord } from './cluster/record.ts';
 import { chooseProvider, currentProvider, type ProviderChoice } from './cluster/select.ts';
 import { CnlabError } from './errors.ts';
 import { loadLabs } from './labs/load.ts';
-import { gradeNamespace } from './labs/grade.ts';
+import { gradeLearners, gradeNamespace } from './labs/grade.ts';
 import { formatProofs, proofPassed, proveLab } from './labs/prove.ts';
-import { formatGrade, type GradeFormat } from './labs/report.ts';
+import { formatGrade, formatWorkshopGrade, type GradeFormat } from './labs/report.ts';
 import { gradingToken } from './http/grading-api.ts';
 import { stateDir } from './paths.ts';
 import { learnerNamespace } from './sessions/provision.ts';
@@ -154,20 +154,39 @@ labs
 
 program
   .command('grade')
-  .description('grade a lab in a namespace; exit 0 only when every task passes, 1 when some do not, 2 when the cluster is unavailable')
+  .description('grade a lab in a namespace, for a learner, or for every learner of a workshop; exit 0 only when every task passes, 1 when some do not, 2 when the cluster is unavailable')
   .requiredOption('--lab <id>', 'the lab to grade')
   .option('--namespace <name>', 'the namespace holding the learner\'s work')
-  .option('--learner <id>', 'grade this learner\'s namespace for the lab (instead of --namespace)')
+  .option('--learner <id>', 'grade this learner\'s namespace for the lab')
+  .option('--workshop <code>', 'grade every learner of this workshop (JUnit: a test suite per learner)')
   .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'junit']).default('text'))
   .option('--kubeconfig <file>', 'grade on the cluster of this kubeconfig (default: the cluster `cnlab cluster up` started)')
   .option('--context <name>', 'kubeconfig context, with --kubeconfig')
-  .action(async (flags: { lab: string; namespace?: string; learner?: string; format: GradeFormat; kubeconfig?: string; context?: string }) => {
-    if (Boolean(flags.namespace) === Boolean(flags.learner)) throw new CnlabError('name what to grade with either --namespace or --learner', 'for example: cnlab grade --lab service-endpoints --namespace lab-1a2b3c4d5e');
+  .action(async (flags: { lab: string; namespace?: string; learner?: string; workshop?: string; format: GradeFormat; kubeconfig?: string; context?: string }) => {
+    if ([flags.namespace, flags.learner, flags.workshop].filter(Boolean).length !== 1) {
+      throw new CnlabError('name what to grade with one of --namespace, --learner or --workshop', 'for example: cnlab grade --lab service-endpoints --namespace lab-1a2b3c4d5e');
+    }
     const lab = (await loadLabs()).find((candidate) => candidate.definition.id === flags.lab);
     if (!lab) throw new CnlabError(`no lab named ${flags.lab}`, 'run `cnlab labs validate` to list the labs');
     const access = flags.kubeconfig ? { provider: 'kubeconfig' as const, kubeconfig: flags.kubeconfig, ...(flags.context ? { context: flags.context } : {}) } : await readRecord();
     if (!access) throw new CnlabError('no cluster is up', 'run `cnlab cluster up`, or name a cluster with --kubeconfig');
     const kc = loadKubeConfig(access);
+    if (flags.workshop) {
+      const code = flags.workshop.toUpperCase();
+      const store = await openStore();
+      try {
+        const found = await store.workshopByCode(code);
+        if (!found) throw new CnlabError(`no workshop with the code ${code}`, 'the code is the one `cnlab workshop create` printed');
+        const members = await store.workshopMembers(found);
+        const learners = members.map(({ learner, name }) => ({ learner, name })).sort((a, b) => a.name.localeCompare(b.name));
+        const grades = await gradeLearners(kc, lab, learners);
+        process.stdout.write(`${formatWorkshopGrade(grades, { code, title: found.title }, lab, flags.format)}\n`);
+        if (!grades.every((grade) => grade.result?.passed)) process.exitCode = 1;
+      } finally {
+        await store.close();
+      }
+      return;
+    }
     const namespace = flags.namespace ?? (await learnerNamespace(kc, String(flags.learner), lab.definition.id));
     if (!namespace) throw new CnlabError(`learner ${flags.learner} has no namespace for lab ${lab.definition.id}`, 'the learner has to open the lab once');
     const result = await gradeNamespace(kc, lab, namespace);

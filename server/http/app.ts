@@ -4,6 +4,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type ClusterHealth, probeCluster } from '../cluster/health.ts';
 import type { ClusterAccess } from '../cluster/provider.ts';
+import type { Quiz } from '../course/schema.ts';
 import type { Lab } from '../labs/load.ts';
 import type { AutoGrader } from '../labs/progress.ts';
 import { registry } from '../metrics.ts';
@@ -25,6 +26,8 @@ export type AppOptions = {
   sessions: SessionManager;
   grader: AutoGrader;
   labs: ReadonlyMap<string, Lab>;
+  /** The question bank by lesson, to score quiz answers. */
+  quizzes: ReadonlyMap<string, Quiz>;
   store: ProgressStore;
   cookieSecret: string;
   /** The admin view of the cluster, for the grading API. */
@@ -42,9 +45,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerSessionRoutes(app, options.sessions);
   registerTerminalSocket(app, options.sessions);
   registerLabRoutes(app, options.sessions, options.grader, options.labs);
-  registerProgressRoutes(app, options.store, options.sessions, options.labs);
+  registerProgressRoutes(app, options.store, options.sessions, options.labs, options.quizzes);
   registerGradingApi(app, options.kc, options.labs, options.gradingToken);
-  registerWorkshopRoutes(app, options.store, options.labs);
+  registerWorkshopRoutes(app, options.store, options.labs, options.sessions, options.grader);
   app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 
   let cached: { at: number; health: ClusterHealth | undefined } | undefined;

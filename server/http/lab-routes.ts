@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Lab } from '../labs/load.ts';
-import type { AutoGrader } from '../labs/progress.ts';
+import { type AutoGrader, CLUSTER_UNAVAILABLE } from '../labs/progress.ts';
 import type { SessionManager } from '../sessions/manager.ts';
 import { ownSession } from './session-routes.ts';
 
@@ -25,7 +25,7 @@ export function registerLabRoutes(app: FastifyInstance, sessions: SessionManager
     } catch (error) {
       // An unreachable cluster is not the learner's failure: say so, and grade nothing.
       request.log.warn({ err: error, session: session.id }, 'grading failed');
-      return reply.code(503).send({ error: 'the lab cluster is unavailable right now, so nothing was checked: try again in a moment' });
+      return reply.code(503).send({ error: CLUSTER_UNAVAILABLE });
     }
     if (!result) return reply.code(404).send({ error: `the session's lab ${session.lab} has no checks` });
     session.tried = true;

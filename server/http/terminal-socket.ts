@@ -17,6 +17,11 @@ import { learnerOf } from './identity.ts';
 //                       {"type":"error","message":"…"}           a frame was refused; the shell goes on
 //                       {"type":"exit","reason":"…"}             the shell is gone; the socket closes
 //                       {"type":"progress","result":{…}}         the lab was graded again (see server/labs/grade.ts)
+//                       {"type":"ungraded","message":"…"}        an automatic grading could not reach the cluster
+//
+// An instructor's read-only view (GET /api/workshops/:code/learners/:ref/terminal) speaks the
+// same server -> browser frames after its first frame, {"type":"auth","token":"…"}; any input
+// it sends is refused.
 //
 // Frames over MAX_FRAME_BYTES close the socket (ws code 1009). Anything else malformed is answered
 // with an error frame and dropped.
@@ -35,7 +40,7 @@ const clientMessage = z.discriminatedUnion('type', [
 ]);
 
 /** Whether a browser request comes from a page this server served (the WebSocket CSRF check). */
-function sameOrigin(request: FastifyRequest): boolean {
+export function sameOrigin(request: FastifyRequest): boolean {
   const origin = request.headers.origin;
   if (!origin) return false;
   try {
@@ -71,7 +76,8 @@ export function registerTerminalSocket(app: FastifyInstance, sessions: SessionMa
   );
 }
 
-function attach(socket: WebSocket, session: Session, sessions: SessionManager): void {
+/** Output frames to a socket: the learner's own, or a watcher's. */
+function outputTo(socket: WebSocket) {
   const send = (message: object) => {
     if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
   };
@@ -83,6 +89,25 @@ function attach(socket: WebSocket, session: Session, sessions: SessionManager): 
       socket.close(1000, 'shell ended');
     },
   };
+  return { send, client };
+}
+
+/** An instructor watches a learner's shell: the scrollback, then its output; never its input. */
+export function watch(socket: WebSocket, session: Session): void {
+  const { send, client } = outputTo(socket);
+  send({ type: 'attached', namespace: session.namespace });
+  const scrollback = session.terminal.attach(client);
+  if (scrollback) client.send(scrollback);
+  socket.on('message', () => {
+    metrics.errors.inc({ kind: 'terminal_frame' });
+    send({ type: 'error', message: 'this is a read-only view of a learner\'s terminal: input is not sent' });
+  });
+  socket.on('close', () => session.terminal.detach(client));
+  socket.on('error', () => socket.terminate());
+}
+
+function attach(socket: WebSocket, session: Session, sessions: SessionManager): void {
+  const { send, client } = outputTo(socket);
   const refuse = (message: string) => {
     metrics.errors.inc({ kind: 'terminal_frame' });
     send({ type: 'error', message });
@@ -132,10 +157,13 @@ function attach(socket: WebSocket, session: Session, sessions: SessionManager): 
   });
   // The lab panel's automatic ticks ride on the terminal's connection.
   const graded = (result: unknown) => send({ type: 'progress', result });
+  const ungraded = (message: string) => send({ type: 'ungraded', message });
   session.events.on('graded', graded);
+  session.events.on('ungraded', ungraded);
   socket.on('close', () => {
     session.terminal.detach(client);
     session.events.off('graded', graded);
+    session.events.off('ungraded', ungraded);
   });
   socket.on('error', () => socket.terminate());
 }

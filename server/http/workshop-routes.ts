@@ -3,7 +3,11 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Lab } from '../labs/load.ts';
 import type { ProgressStore, Workshop } from '../store/store.ts';
+import type { AutoGrader } from '../labs/progress.ts';
+import type { SessionManager } from '../sessions/manager.ts';
+import { ownerLabel } from '../sessions/provision.ts';
 import { hashToken } from '../workshops/workshops.ts';
+import { sameOrigin, watch } from './terminal-socket.ts';
 import { displayNameSchema, ensureLearner, setLearner } from './identity.ts';
 
 /** Whether a request carries the instructor token of this workshop (compared as hashes). */
@@ -13,13 +17,26 @@ function isInstructor(authorization: string | undefined, workshop: Workshop): bo
   return timingSafeEqual(Buffer.from(hashToken(token)), Buffer.from(workshop.instructorTokenHash));
 }
 
-/** Learners join a workshop with its code and a display name; its instructor watches the grid. */
-export function registerWorkshopRoutes(app: FastifyInstance, store: ProgressStore, labs: ReadonlyMap<string, Lab>): void {
+const INSTRUCTOR_ONLY = "the instructor's token for this workshop is required";
+// A watcher has this long to send its token before the socket closes.
+const AUTH_TIMEOUT_MS = 5000;
+
+type InstructorParams = { Params: { code: string; ref: string } };
+
+/**
+ * Learners join a workshop with its code and a display name; its instructor watches the grid,
+ * resets a learner's lab and looks at a learner's terminal (read-only). Learners appear to the
+ * instructor by a reference (the hash the platform labels their namespaces with), not their id.
+ */
+export function registerWorkshopRoutes(app: FastifyInstance, store: ProgressStore, labs: ReadonlyMap<string, Lab>, sessions: SessionManager, grader: AutoGrader): void {
+  const workshopOf = (code: string) => store.workshopByCode(code.toUpperCase());
+  const memberByRef = async (workshop: Workshop, ref: string) => (await store.workshopMembers(workshop)).find((member) => ownerLabel(member.learner) === ref);
+
   app.get<{ Params: { code: string } }>('/api/workshops/:code/dashboard', async (request, reply) => {
-    const workshop = await store.workshopByCode(request.params.code.toUpperCase());
+    const workshop = await workshopOf(request.params.code);
     // A wrong code and a wrong token get the same answer: the dashboard's existence is not news.
     if (!workshop || !isInstructor(request.headers.authorization, workshop)) {
-      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: "the instructor's token for this workshop is required" });
+      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: INSTRUCTOR_ONLY });
     }
     const now = Date.now();
     return {
@@ -31,7 +48,10 @@ export function registerWorkshopRoutes(app: FastifyInstance, store: ProgressStor
       tasks: workshop.labs.flatMap((id) => (labs.get(id)?.definition.tasks ?? []).map((task) => ({ key: `${id}/${task.id}`, lab: id, title: task.title }))),
       learners: (await store.workshopMembers(workshop))
         .map((member) => ({
+          ref: ownerLabel(member.learner),
           name: member.name,
+          // Labs with an open terminal, which the instructor can watch.
+          live: workshop.labs.filter((lab) => sessions.liveSession(member.learner, lab)),
           passed: member.passed,
           failing: member.failing,
           lastActivity: member.lastActivity.toISOString(),
@@ -40,6 +60,55 @@ export function registerWorkshopRoutes(app: FastifyInstance, store: ProgressStor
         .sort((a, b) => b.stuckSeconds - a.stuckSeconds),
     };
   });
+
+  app.post<InstructorParams>('/api/workshops/:code/learners/:ref/reset', async (request, reply) => {
+    const workshop = await workshopOf(request.params.code);
+    if (!workshop || !isInstructor(request.headers.authorization, workshop)) {
+      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: INSTRUCTOR_ONLY });
+    }
+    const body = z.object({ lab: z.string() }).safeParse(request.body);
+    if (!body.success || !workshop.labs.includes(body.data.lab)) return reply.code(400).send({ error: `name one of this workshop's labs: ${workshop.labs.join(', ')}` });
+    const member = await memberByRef(workshop, request.params.ref);
+    if (!member) return reply.code(404).send({ error: 'no such learner in this workshop' });
+    const reset = await sessions.resetFor(member.learner, body.data.lab);
+    if (!reset) return reply.code(409).send({ error: `${member.name} has not started ${body.data.lab} yet: there is nothing to reset` });
+    // The learner's panel and the grid show the fresh start at once.
+    if (reset !== 'namespace') await grader.grade(reset, 'auto').catch((error: unknown) => request.log.warn({ err: error }, 'grading after an instructor reset failed'));
+    request.log.info({ workshop: workshop.code, learner: request.params.ref, lab: body.data.lab }, 'instructor reset a learner\'s lab');
+    return reply.code(204).send();
+  });
+
+  app.get<InstructorParams & { Querystring: { lab?: string } }>(
+    '/api/workshops/:code/learners/:ref/terminal',
+    {
+      websocket: true,
+      preValidation: async (request, reply) => {
+        if (!sameOrigin(request)) return reply.code(403).send({ error: "terminal connections are accepted only from this site's own pages" });
+      },
+    },
+    (socket, request) => {
+      // Browsers cannot put a token in a WebSocket's headers, and a URL ends up in logs: the
+      // token is the first frame.
+      const timer = setTimeout(() => socket.close(4401, INSTRUCTOR_ONLY), AUTH_TIMEOUT_MS);
+      socket.once('message', (raw) => {
+        clearTimeout(timer);
+        void (async () => {
+          const token = z.object({ type: z.literal('auth'), token: z.string() }).safeParse(JSON.parse(raw.toString()) as unknown);
+          const workshop = await workshopOf(request.params.code);
+          if (!token.success || !workshop || !isInstructor(`Bearer ${token.data.token}`, workshop)) return socket.close(4401, INSTRUCTOR_ONLY);
+          const member = await memberByRef(workshop, request.params.ref);
+          const lab = request.query.lab ?? '';
+          const session = member && workshop.labs.includes(lab) ? sessions.liveSession(member.learner, lab) : undefined;
+          if (!session) {
+            socket.send(JSON.stringify({ type: 'exit', reason: 'this learner has no open terminal for that lab right now' }));
+            return socket.close(1000, 'no terminal');
+          }
+          request.log.info({ workshop: workshop.code, learner: request.params.ref, lab }, 'instructor watches a learner\'s terminal');
+          watch(socket, session);
+        })().catch(() => socket.close(4400, 'the first frame must be {"type":"auth","token":"…"}'));
+      });
+    },
+  );
 
   app.post('/api/workshops/join', async (request, reply) => {
     const body = z.object({ code: z.string().trim().toUpperCase(), name: displayNameSchema }).safeParse(request.body);

@@ -15,7 +15,7 @@ export type Snapshot = {
 export type CustomCheck = (snapshot: Snapshot) => CheckResult | Promise<CheckResult>;
 
 /** Kinds a check may name: the API version and resource the grader lists them at. */
-export const kinds: Record<string, { apiVersion: string; plural: string }> = {
+export const kinds: Record<string, { apiVersion: string; plural: string; clusterScoped?: true }> = {
   Pod: { apiVersion: 'v1', plural: 'pods' },
   Service: { apiVersion: 'v1', plural: 'services' },
   ConfigMap: { apiVersion: 'v1', plural: 'configmaps' },
@@ -37,6 +37,8 @@ export const kinds: Record<string, { apiVersion: string; plural: string }> = {
   RoleBinding: { apiVersion: 'rbac.authorization.k8s.io/v1', plural: 'rolebindings' },
   HorizontalPodAutoscaler: { apiVersion: 'autoscaling/v2', plural: 'horizontalpodautoscalers' },
   EndpointSlice: { apiVersion: 'discovery.k8s.io/v1', plural: 'endpointslices' },
+  // Learners may read nodes, so a lab may ask what they found out about them.
+  Node: { apiVersion: 'v1', plural: 'nodes', clusterScoped: true },
 };
 
 export const accessKey = (c: Extract<Check, { check: 'access' }>) => [c.serviceAccount, c.verb, c.group, c.resource, c.subresource ?? ''].join('|');
@@ -59,8 +61,9 @@ export function kindsRead(check: Check): string[] {
       return ['Ingress'];
     case 'rolledOut':
       return ['Deployment', 'ReplicaSet'];
-    case 'access':
     case 'custom':
+      return check.reads;
+    case 'access':
       return [];
   }
 }

@@ -10,9 +10,13 @@ import { XMLParser } from 'fast-xml-parser';
 import { loadKubeConfig } from '../cluster/health.ts';
 import { run } from '../exec.ts';
 import { projectRoot } from '../paths.ts';
-import { GRADE_SCHEMA } from './report.ts';
+import { LABELS, MANAGED_BY, ownerLabel } from '../sessions/provision.ts';
+import { SqlProgressStore } from '../store/sql-store.ts';
+import { sqliteConnection } from '../store/sqlite.ts';
+import { GRADE_SCHEMA, WORKSHOP_GRADE_SCHEMA } from './report.ts';
 
-const env = { ...process.env, CNLAB_STATE_DIR: await mkdtemp(join(tmpdir(), 'cnlab-grade-')), CNLAB_CLUSTER_NAME: 'cnlab-grade', CNLAB_PROVIDER: 'local' };
+const stateDir = await mkdtemp(join(tmpdir(), 'cnlab-grade-'));
+const env = { ...process.env, CNLAB_STATE_DIR: stateDir, CNLAB_CLUSTER_NAME: 'cnlab-grade', CNLAB_PROVIDER: 'local' };
 const cli = (...args: string[]) => run(process.execPath, [join(projectRoot, 'server', 'cli.ts'), ...args], { env });
 const grade = (namespace: string, ...args: string[]) => cli('grade', '--lab', 'service-endpoints', '--namespace', namespace, ...args);
 
@@ -20,7 +24,11 @@ before(async () => {
   assert.equal((await cli('cluster', 'up')).code, 0);
   const kc = loadKubeConfig({ provider: 'local', kubeconfig: (await cli('cluster', 'kubeconfig')).stdout.trim() });
   const core = kc.makeApiClient(CoreV1Api);
-  for (const name of ['solved', 'untouched']) await core.createNamespace({ body: { metadata: { name } } });
+  // Labelled as the platform labels learner namespaces, so a workshop's learners can be graded.
+  for (const [name, learner] of [['solved', 'ada'], ['untouched', 'bob']] as const) {
+    const labels = { [LABELS.managedBy]: MANAGED_BY, [LABELS.owner]: ownerLabel(learner), [LABELS.lab]: 'service-endpoints' };
+    await core.createNamespace({ body: { metadata: { name, labels } } });
+  }
   const labels = { app: 'api' };
   const objects = KubernetesObjectApi.makeApiClient(kc);
   await objects.create({
@@ -76,6 +84,37 @@ test('an unknown namespace or lab is an error with what to do', async () => {
   assert.match(missing.stderr, /namespace nowhere does not exist/);
   const unknown = await cli('grade', '--lab', 'nope', '--namespace', 'solved');
   assert.match(unknown.stderr, /no lab named nope/);
+});
+
+test('a workshop is graded in one run: a JUnit suite per learner, and one who never opened the lab fails', async () => {
+  const created = await cli('workshop', 'create', '--title', 'Friday class', '--labs', 'service-endpoints');
+  const code = /join code:\s+(\w+)/.exec(created.stdout)?.[1] ?? '';
+  const store = await SqlProgressStore.open(sqliteConnection(join(stateDir, 'cnlab.db')));
+  const workshop = await store.workshopByCode(code);
+  assert.ok(workshop, created.stdout + created.stderr);
+  for (const [learner, name] of [['ada', 'Ada'], ['bob', 'Bob'], ['carol', 'Carol']] as const) await store.joinWorkshop(workshop, learner, name);
+  await store.close();
+
+  const junit = await cli('grade', '--lab', 'service-endpoints', '--workshop', code.toLowerCase(), '--format', 'junit');
+  assert.equal(junit.code, 1, junit.stderr);
+  const parsed = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => name === 'testsuite' || name === 'testcase' }).parse(junit.stdout) as {
+    testsuites: { tests: string; failures: string; testsuite: Array<{ id: string; failures: string; testcase: Array<{ failure?: { message: string } }> }> };
+  };
+  assert.deepEqual(parsed.testsuites.testsuite.map((suite) => [suite.id, suite.failures]), [['ada', '0'], ['bob', '2'], ['carol', '2']]);
+  assert.equal(parsed.testsuites.tests, '6');
+  assert.equal(parsed.testsuites.failures, '4');
+  assert.equal(parsed.testsuites.testsuite[2]?.testcase[0]?.failure?.message, 'Carol has not opened this lab yet');
+
+  const json = await cli('grade', '--lab', 'service-endpoints', '--workshop', code, '--format', 'json');
+  const body = JSON.parse(json.stdout) as { schema: string; passed: boolean; learners: Array<{ name: string; namespace: string | null; passed: boolean }> };
+  assert.equal(body.schema, WORKSHOP_GRADE_SCHEMA);
+  assert.equal(body.passed, false);
+  assert.deepEqual(body.learners.map((learner) => [learner.name, learner.namespace, learner.passed]), [['Ada', 'solved', true], ['Bob', 'untouched', false], ['Carol', null, false]]);
+
+  const text = await cli('grade', '--lab', 'service-endpoints', '--workshop', code);
+  assert.match(text.stdout, /Friday class \(\w+\), Expose a Deployment with a Service \(service-endpoints\): 1 of 3 learners pass/);
+  const unknown = await cli('grade', '--lab', 'service-endpoints', '--workshop', 'NOPE42');
+  assert.match(unknown.stderr, /no workshop with the code NOPE42/);
 });
 
 test('a cluster that cannot be reached exits 2: unavailable, not failed', async () => {

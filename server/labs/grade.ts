@@ -5,7 +5,9 @@ import { AuthorizationV1Api, CoreV1Api, type KubeConfig, type KubernetesObject }
 import { CnlabError } from '../errors.ts';
 import { accessKey, type CheckResult, type CustomCheck, evaluate, kinds, kindsRead, type Snapshot } from './checks.ts';
 import type { Lab } from './load.ts';
+import { LABELS, MANAGED_BY, ownerLabel } from '../sessions/provision.ts';
 import { listRaw } from './read-raw.ts';
+import type { LearnerGrade } from './report.ts';
 import type { Check } from './schema.ts';
 
 export type TaskResult = { id: string; title: string; passed: boolean; checks: CheckResult[] };
@@ -46,10 +48,42 @@ export async function gradeNamespace(kc: KubeConfig, lab: Lab, namespace: string
     return await gradeLab(kc, lab, namespace);
   } catch (error) {
     if ((error as { code?: number }).code === 404) throw new CnlabError(`namespace ${namespace} does not exist`, 'check the name with `kubectl get namespaces`');
-    if (error instanceof CnlabError) throw error;
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string | number }).code ?? (error as Error).message;
-    throw new CnlabError(`the cluster is unavailable (${String(cause)}): nothing was graded`, 'try again in a moment', { exitCode: 2 });
+    throw unavailable(error);
   }
+}
+
+// Enough to keep the API server busy without queueing a workshop's worth of requests at once.
+const WORKSHOP_GRADINGS_AT_ONCE = 8;
+
+/**
+ * Grades one lab for every learner of a workshop: their namespaces are found with one list call,
+ * then graded a few at a time. A learner who never opened the lab has no result.
+ */
+export async function gradeLearners(kc: KubeConfig, lab: Lab, learners: Array<{ learner: string; name: string }>): Promise<LearnerGrade[]> {
+  try {
+    const namespaces = await kc
+      .makeApiClient(CoreV1Api)
+      .listNamespace({ labelSelector: `${LABELS.managedBy}=${MANAGED_BY},${LABELS.lab}=${lab.definition.id}` });
+    const byOwner = new Map(namespaces.items.map((namespace) => [namespace.metadata?.labels?.[LABELS.owner], namespace.metadata?.name]));
+    const grades: LearnerGrade[] = learners.map((learner) => ({ ...learner }));
+    const queue = grades.entries();
+    const worker = async () => {
+      for (const [, grade] of queue) {
+        const namespace = byOwner.get(ownerLabel(grade.learner));
+        if (namespace) grade.result = await gradeLab(kc, lab, namespace);
+      }
+    };
+    await Promise.all(Array.from({ length: WORKSHOP_GRADINGS_AT_ONCE }, worker));
+    return grades;
+  } catch (error) {
+    throw unavailable(error);
+  }
+}
+
+function unavailable(error: unknown): CnlabError {
+  if (error instanceof CnlabError) return error;
+  const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string | number }).code ?? (error as Error).message;
+  return new CnlabError(`the cluster is unavailable (${String(cause)}): nothing was graded`, 'try again in a moment', { exitCode: 2 });
 }
 
 export async function readSnapshot(kc: KubeConfig, namespace: string, checks: Check[]): Promise<Snapshot> {
@@ -62,8 +96,8 @@ export async function readSnapshot(kc: KubeConfig, namespace: string, checks: Ch
   const [lists, reviews] = await Promise.all([
     Promise.all(
       wanted.map(async (kind) => {
-        const { apiVersion, plural } = kinds[kind] ?? { apiVersion: '', plural: '' };
-        return [kind, await listRaw(kc, apiVersion, plural, namespace)] as const;
+        const { apiVersion, plural, clusterScoped } = kinds[kind] ?? { apiVersion: '', plural: '' };
+        return [kind, await listRaw(kc, apiVersion, plural, clusterScoped ? undefined : namespace)] as const;
       }),
     ),
     Promise.all(

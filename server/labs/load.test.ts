@@ -4,7 +4,8 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { LabFileError, loadLab, loadLabs } from './load.ts';
+import { YamlFileError } from '../yaml-file.ts';
+import { loadLab, loadLabs } from './load.ts';
 
 const valid = `id: sample
 title: A sample
@@ -26,12 +27,12 @@ async function labWith(files: Record<string, string>, id = 'sample'): Promise<st
   return dir;
 }
 
-async function failure(files: Record<string, string>, id?: string): Promise<LabFileError> {
+async function failure(files: Record<string, string>, id?: string): Promise<YamlFileError> {
   const dir = await labWith(files, id);
   try {
     await loadLab(dir);
   } catch (error) {
-    assert.ok(error instanceof LabFileError, String(error));
+    assert.ok(error instanceof YamlFileError, String(error));
     return error;
   }
   assert.fail('the lab loaded although it is malformed');

@@ -12,6 +12,9 @@ import type { Lab } from './load.ts';
 const QUIET_MS = 800;
 const FOLLOW_UPS_MS = [3000, 10_000];
 
+/** What a learner reads when the cluster does not answer: their work was not judged. */
+export const CLUSTER_UNAVAILABLE = 'the lab cluster is unavailable right now, so nothing was checked: try again in a moment';
+
 export type AutoGrader = {
   /** Notes shell activity in a session; grading follows once it is quiet. */
   activity(session: Session): void;
@@ -66,7 +69,13 @@ export function autoGrader(kc: KubeConfig, labs: ReadonlyMap<string, Lab>, store
         [QUIET_MS, ...FOLLOW_UPS_MS].map((delay) =>
           setTimeout(() => {
             if (session.terminal.exited) return;
-            grade(session, 'auto').catch((error: unknown) => logger.warn({ err: error, session: session.id }, 'automatic grading failed'));
+            grade(session, 'auto').catch((error: unknown) => {
+              logger.warn({ err: error, session: session.id }, 'automatic grading failed');
+              // The ticks keep their last state; the panel says why they may be stale, and the
+              // next grade that works is sent even if nothing changed, to clear that notice.
+              last.delete(session.id);
+              session.events.emit('ungraded', CLUSTER_UNAVAILABLE);
+            });
           }, delay).unref(),
         ),
       );

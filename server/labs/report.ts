@@ -1,4 +1,5 @@
 import type { LabResult } from './grade.ts';
+import type { Lab } from './load.ts';
 
 // How a grade leaves the platform: words for a person, JSON for a program, JUnit for CI. The JSON
 // form is versioned: fields are only ever added within a version.
@@ -34,22 +35,33 @@ function text(result: LabResult, title: string): string {
 
 const xml = (value: string) => value.replace(/[<>&"']/g, (char) => `&#${char.charCodeAt(0)};`);
 
-/** JUnit XML: one test suite per lab, one test case per task, the failing checks as the failure. */
-function junit(result: LabResult, title: string): string {
+/** One JUnit test suite: one test case per task, the failing checks as the failure. */
+function junitSuite(result: LabResult, name: string, id: string): { xml: string; tests: number; failures: number } {
   const failed = result.tasks.filter((task) => !task.passed).length;
   const cases = result.tasks.map((task) => {
-    const name = `name="${xml(task.title)}" classname="${xml(`${result.lab}.${task.id}`)}"`;
-    if (task.passed) return `    <testcase ${name}/>`;
+    const attributes = `name="${xml(task.title)}" classname="${xml(`${result.lab}.${task.id}`)}"`;
+    if (task.passed) return `    <testcase ${attributes}/>`;
     const messages = failures(task);
-    return `    <testcase ${name}>\n      <failure message="${xml(messages[0] ?? 'failed')}">${xml(messages.join('\n'))}</failure>\n    </testcase>`;
+    return `    <testcase ${attributes}>\n      <failure message="${xml(messages[0] ?? 'failed')}">${xml(messages.join('\n'))}</failure>\n    </testcase>`;
   });
+  return {
+    tests: result.tasks.length,
+    failures: failed,
+    xml: [
+      `  <testsuite name="${xml(name)}" id="${xml(id)}" tests="${result.tasks.length}" failures="${failed}" timestamp="${result.gradedAt}">`,
+      `    <properties><property name="namespace" value="${xml(result.namespace)}"/></properties>`,
+      ...cases,
+      '  </testsuite>',
+    ].join('\n'),
+  };
+}
+
+function junitDocument(suites: Array<{ xml: string; tests: number; failures: number }>): string {
+  const sum = (key: 'tests' | 'failures') => suites.reduce((total, suite) => total + suite[key], 0);
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="cnlab" tests="${result.tasks.length}" failures="${failed}">`,
-    `  <testsuite name="${xml(title)}" id="${xml(result.lab)}" tests="${result.tasks.length}" failures="${failed}" timestamp="${result.gradedAt}">`,
-    `    <properties><property name="namespace" value="${xml(result.namespace)}"/></properties>`,
-    ...cases,
-    '  </testsuite>',
+    `<testsuites name="cnlab" tests="${sum('tests')}" failures="${sum('failures')}">`,
+    ...suites.map((suite) => suite.xml),
     '</testsuites>',
   ].join('\n');
 }
@@ -59,8 +71,55 @@ export function formatGrade(result: LabResult, title: string, format: GradeForma
     case 'json':
       return JSON.stringify(gradeJson(result, title), null, 2);
     case 'junit':
-      return junit(result, title);
+      return junitDocument([junitSuite(result, title, result.lab)]);
     case 'text':
       return text(result, title);
+  }
+}
+
+export const WORKSHOP_GRADE_SCHEMA = 'cnlab.workshop-grade/v1';
+
+/** A workshop learner's grade; `result` is missing when they never opened the lab. */
+export type LearnerGrade = { learner: string; name: string; result?: LabResult };
+
+/** A learner who never opened the lab fails every task, each saying so. */
+const orUnopened = (grade: LearnerGrade, lab: Lab): LabResult =>
+  grade.result ?? {
+    lab: lab.definition.id,
+    namespace: '',
+    passed: false,
+    gradedAt: new Date().toISOString(),
+    tasks: lab.definition.tasks.map((task) => ({ id: task.id, title: task.title, passed: false, checks: [{ ok: false, message: `${grade.name} has not opened this lab yet` }] })),
+  };
+
+/** `cnlab grade --workshop`: every learner of a workshop on one lab; JUnit has a suite per learner. */
+export function formatWorkshopGrade(grades: LearnerGrade[], workshop: { code: string; title: string }, lab: Lab, format: GradeFormat): string {
+  const title = lab.definition.title;
+  switch (format) {
+    case 'json':
+      return JSON.stringify(
+        {
+          schema: WORKSHOP_GRADE_SCHEMA,
+          workshop,
+          lab: lab.definition.id,
+          title,
+          passed: grades.every((grade) => grade.result?.passed),
+          learners: grades.map((grade) => {
+            const { passed, gradedAt, tasks } = gradeJson(orUnopened(grade, lab), title);
+            return { learner: grade.learner, name: grade.name, namespace: grade.result?.namespace ?? null, passed, gradedAt, tasks };
+          }),
+        },
+        null,
+        2,
+      );
+    case 'junit':
+      return junitDocument(grades.map((grade) => junitSuite(orUnopened(grade, lab), `${grade.name}: ${title}`, grade.learner)));
+    case 'text': {
+      const passing = grades.filter((grade) => grade.result?.passed).length;
+      return [
+        `${workshop.title} (${workshop.code}), ${title} (${lab.definition.id}): ${passing} of ${grades.length} learners pass`,
+        ...grades.map((grade) => (grade.result ? text(grade.result, grade.name) : `${grade.name}: has not opened this lab yet`)),
+      ].join('\n');
+    }
   }
 }

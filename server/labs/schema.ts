@@ -97,7 +97,15 @@ export const check = z.discriminatedUnion(
     })
     .strict(),
   z.object({ check: z.literal('rolledOut'), object: objectRef, revisionsAtLeast: z.number().int().min(2).default(2) }).strict(),
-  z.object({ check: z.literal('custom'), name: z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/), description: z.string() }).strict(),
+  z
+    .object({
+      check: z.literal('custom'),
+      name: z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/),
+      description: z.string(),
+      // The kinds the function reads from the snapshot, so the grader lists them.
+      reads: z.array(z.string()).default([]),
+    })
+    .strict(),
   ],
   { error: () => `check must be one of ${checkKinds.join(', ')}` },
 );

@@ -19,8 +19,10 @@ export async function wipeNamespace(kc: KubeConfig, namespace: string): Promise<
   const client = KubernetesObjectApi.makeApiClient(kc);
   // Owned objects (ReplicaSets, Pods, EndpointSlices) go with their owners; the rest one by one.
   const ownedByController = new Set(['ReplicaSet', 'Pod', 'Endpoints', 'EndpointSlice', 'Job']);
+  // Only the namespace's own kinds: listing a cluster-scoped kind (Node) would reach beyond it.
+  const namespaced = Object.entries(kinds).filter(([, { clusterScoped }]) => !clusterScoped);
   await Promise.all(
-    Object.entries(kinds).map(async ([kind, { apiVersion }]) => {
+    namespaced.map(async ([kind, { apiVersion }]) => {
       const { items } = await client.list(apiVersion, kind, namespace);
       await Promise.all(
         items

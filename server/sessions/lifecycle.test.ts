@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { CoreV1Api, type KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { loadKubeConfig } from '../cluster/health.ts';
-import { learnerWithShell, newLearner, type Platform, startPlatform } from '../testing/platform.ts';
+import { learnerIdOf, learnerWithShell, newLearner, type Platform, startPlatform } from '../testing/platform.ts';
 import { clusterBindingName, LABELS, MANAGED_BY } from './provision.ts';
 
 const platforms: Platform[] = [];
@@ -110,7 +110,7 @@ test('a restart keeps progress and hands the learner back their namespace', asyn
   assert.deepEqual(graded.tasks.map((task) => [task.id, task.passed]), [['deploy', true], ['expose', false]]);
   assert.equal((await post(first, `/api/sessions/${id}/hints`, { task: 'expose', hint: 0 })).status, 204);
   // A teacher grades the same learner from the command line, by learner id.
-  const learnerId = (JSON.parse(Buffer.from(decodeURIComponent(learner.cookie.split('=')[1] ?? '').split('.')[0] ?? '', 'base64url').toString()) as { id: string }).id;
+  const learnerId = learnerIdOf(learner.cookie);
   const cliGrade = await first.cli('grade', '--lab', 'service-endpoints', '--learner', learnerId);
   assert.equal(cliGrade.code, 1, cliGrade.stderr);
   assert.match(cliGrade.stdout, new RegExp(`in namespace ${namespace}: not done yet\\n {2}✓ Run the API\\n {2}✗ Put a Service in front of it`));
@@ -123,4 +123,38 @@ test('a restart keeps progress and hands the learner back their namespace', asyn
   const reopened = (await (await post(second, '/api/sessions', { lab: 'service-endpoints' })).json()) as { namespace: string };
   assert.equal(reopened.namespace, namespace, 'the same namespace, with the work in it');
   await second.stop();
+});
+
+test('when a workshop ends, its learners\' shells close and their lab namespaces are deleted', async () => {
+  const server = await platform({ CNLAB_SESSION_SWEEP_SECONDS: '1' });
+  // 0.003 hours: ends about 11 seconds from now.
+  const created = await server.cli('workshop', 'create', '--title', 'Lunch session', '--labs', 'service-endpoints', '--hours', '0.003');
+  const code = /join code:\s+(\w+)/.exec(created.stdout)?.[1] ?? '';
+  const { learner, namespace, shell } = await learnerWithShell(server, 'service-endpoints');
+  const joined = await fetch(`${server.url}/api/workshops/join`, { method: 'POST', headers: { cookie: learner.cookie, 'content-type': 'application/json' }, body: JSON.stringify({ code, name: 'Grace' }) });
+  assert.equal(joined.status, 200, await joined.text());
+  // A namespace for a lab the workshop does not cover is the learner's own business and stays.
+  const other = await learner.openSession('network-policy');
+  assert.equal(await namespacePhase(namespace), 'Active');
+
+  await shell.waitFor(() => shell.closed !== undefined, 'the workshop to end the shell', 30_000);
+  await eventually('the workshop namespace to be deleted', async () => (await namespacePhase(namespace)) !== 'Active');
+  assert.equal(await namespacePhase(String(other.body.namespace)), 'Active');
+  const late = await fetch(`${server.url}/api/workshops/join`, { method: 'POST', headers: { cookie: learner.cookie, 'content-type': 'application/json' }, body: JSON.stringify({ code, name: 'Grace' }) });
+  assert.equal(late.status, 410);
+  await server.stop();
+});
+
+// Last in this file: it takes the cluster down.
+test('when the cluster stops answering, automatic checks say "unavailable" instead of failing the learner', async () => {
+  const server = await platform({});
+  const { shell } = await learnerWithShell(server, 'service-endpoints');
+  assert.equal((await server.cli('cluster', 'down')).code, 0);
+  // Shell activity is what triggers an automatic check.
+  await shell.exec('true');
+  await shell.waitFor(() => shell.frames.some((frame) => frame.type === 'ungraded'), 'the ungraded frame', 15_000);
+  assert.match(shell.frames.find((frame) => frame.type === 'ungraded')?.message ?? '', /cluster is unavailable right now, so nothing was checked/);
+  assert.ok(!shell.frames.some((frame) => frame.type === 'progress'), 'no grade is made up');
+  shell.close();
+  await server.stop();
 });

@@ -117,7 +117,8 @@ export class SessionManager {
     // up front saves every new session a lookup.
     for (const ns of await listLearnerNamespaces(kc)) {
       const labels = ns.metadata?.labels ?? {};
-      if (!deleted.includes(String(ns.metadata?.name))) this.#returnable.set(returnKey(String(labels[LABELS.owner]), String(labels[LABELS.lab])), ns);
+      // A namespace already being deleted cannot be taken up again: its owner gets a new one.
+      if (!deleted.includes(String(ns.metadata?.name)) && ns.status?.phase !== 'Terminating') this.#returnable.set(returnKey(String(labels[LABELS.owner]), String(labels[LABELS.lab])), ns);
     }
     this.#relay = await startApiRelay(this.#apiSocket, this.#api);
     const completion = await run(this.#options.kubectl, ['completion', 'bash']);
@@ -141,7 +142,7 @@ export class SessionManager {
 
   /** The learner's session for a lab: the live one if there is one, else a new one. */
   async open(learner: string, lab: string): Promise<Session> {
-    const existing = [...this.#sessions.values()].find((session) => session.learner === learner && session.lab === lab && !session.terminal.exited);
+    const existing = this.liveSession(learner, lab);
     if (existing) return existing;
     const key = `${learner}\n${lab}`;
     const pending = this.#opening.get(key);
@@ -160,6 +161,32 @@ export class SessionManager {
     session.lastInput = Date.now();
   }
 
+  /** The learner's open terminal for a lab, if they have one. */
+  liveSession(learner: string, lab: string): Session | undefined {
+    return [...this.#sessions.values()].find((session) => session.learner === learner && session.lab === lab && !session.terminal.exited);
+  }
+
+  /**
+   * Resets a learner's lab for someone else (their instructor): their open session if there is
+   * one, else the namespace they left. Returns the session reset, or whether a namespace was.
+   */
+  async resetFor(learner: string, lab: string): Promise<Session | 'namespace' | undefined> {
+    const live = this.liveSession(learner, lab);
+    if (live) {
+      await this.reset(live);
+      return live;
+    }
+    const owner = ownerLabel(learner);
+    const namespace = (await listLearnerNamespaces(this.#options.kc)).find(
+      (candidate) => candidate.metadata?.labels?.[LABELS.owner] === owner && candidate.metadata.labels[LABELS.lab] === lab && candidate.status?.phase !== 'Terminating',
+    );
+    if (!namespace?.metadata?.name) return undefined;
+    await wipeNamespace(this.#options.kc, namespace.metadata.name);
+    const definition = this.#options.labs.get(lab);
+    if (definition) await applySetup(this.#options.kc, namespace.metadata.name, definition.setup);
+    return 'namespace';
+  }
+
   /** "Reset lab": everything the learner made goes, and the lab's setup is applied again. */
   async reset(session: Session): Promise<void> {
     await wipeNamespace(this.#options.kc, session.namespace);
@@ -176,7 +203,33 @@ export class SessionManager {
     session.terminal.kill();
     this.#freeSlots.push(session.slot);
     this.#options.logger.info({ session: id, namespace: session.namespace, reason }, 'session closed');
-    await Promise.all([deleteNamespace(this.#options.kc, session.namespace), rm(join(this.#options.dir, id), { recursive: true, force: true })]);
+    // The shell may still be writing its history as it exits: retry, and never let a leftover
+    // folder take the server down (the next start clears the sessions folder anyway).
+    const removeHome = rm(join(this.#options.dir, id), { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }).catch((error: unknown) =>
+      this.#options.logger.warn({ err: error, session: id }, 'could not remove the session folder'),
+    );
+    await Promise.all([deleteNamespace(this.#options.kc, session.namespace), removeHome]);
+  }
+
+  /**
+   * Ends a learner's work on some labs for good (their workshop is over): live sessions close and
+   * every namespace they own for those labs is deleted. Returns the namespaces deleted.
+   */
+  async endLabs(learner: string, labs: string[]): Promise<string[]> {
+    const owner = ownerLabel(learner);
+    for (const session of [...this.#sessions.values()]) {
+      if (session.learner === learner && labs.includes(session.lab)) await this.close(session.id, 'workshop ended');
+    }
+    const deleted: string[] = [];
+    for (const namespace of await listLearnerNamespaces(this.#options.kc)) {
+      const labels = namespace.metadata?.labels ?? {};
+      const lab = String(labels[LABELS.lab]);
+      if (labels[LABELS.owner] !== owner || !labs.includes(lab)) continue;
+      this.#returnable.delete(returnKey(owner, lab));
+      if (namespace.status?.phase !== 'Terminating') await deleteNamespace(this.#options.kc, String(namespace.metadata?.name));
+      deleted.push(String(namespace.metadata?.name));
+    }
+    return deleted;
   }
 
   /** Closes idle and expired sessions and deletes expired namespaces nobody holds. */

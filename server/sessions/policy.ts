@@ -15,7 +15,7 @@ export const namespaceRules: V1PolicyRule[] = [
     verbs: ALL,
   },
   { apiGroups: [''], resources: ['pods/log'], verbs: READ },
-  { apiGroups: [''], resources: ['endpoints', 'events'], verbs: READ },
+  { apiGroups: [''], resources: ['endpoints', 'events', 'resourcequotas', 'limitranges'], verbs: READ },
   // Its own Namespace object: RBAC checks `get namespaces/<name>` against the namespace itself.
   { apiGroups: [''], resources: ['namespaces'], verbs: ['get'] },
   { apiGroups: ['apps'], resources: ['deployments', 'replicasets', 'statefulsets', 'daemonsets'], verbs: ALL },

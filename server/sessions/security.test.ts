@@ -3,7 +3,7 @@
 // whose shell must keep working throughout.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { learnerWithShell, newLearner, type Platform, Shell, startPlatform } from '../testing/platform.ts';
+import { learnerIdOf, learnerWithShell, newLearner, type Platform, Shell, startPlatform } from '../testing/platform.ts';
 
 let platform: Platform;
 let a: Awaited<ReturnType<typeof learnerWithShell>>;
@@ -199,4 +199,50 @@ test("a learner's progress is theirs alone", async () => {
     assert.equal(response.status, 404, path);
   }
   assert.equal((await fetch(`${platform.url}/api/sessions/${b.id}/solution`, { headers: { cookie: a.learner.cookie } })).status, 404);
+});
+
+test("a workshop's instructor routes: without the token nobody resets or watches a learner; with it, watching is read-only", async () => {
+  const created = await platform.cli('workshop', 'create', '--title', 'Security class', '--labs', 'service-endpoints');
+  const code = /join code:\s+(\w+)/.exec(created.stdout)?.[1] ?? '';
+  const token = /instructor token:\s+(\S+)/.exec(created.stdout)?.[1] ?? '';
+  const c = await learnerWithShell(platform, 'service-endpoints');
+  const join = await fetch(`${platform.url}/api/workshops/join`, { method: 'POST', headers: { cookie: c.learner.cookie, 'content-type': 'application/json' }, body: JSON.stringify({ code, name: 'Cleo' }) });
+  assert.equal(join.status, 200);
+  const board = (await (await fetch(`${platform.url}/api/workshops/${code}/dashboard`, { headers: { authorization: `Bearer ${token}` } })).json()) as { learners: Array<{ ref: string; name: string; live: string[] }> };
+  const cleo = board.learners.find((learner) => learner.name === 'Cleo');
+  assert.deepEqual(cleo?.live, ['service-endpoints']);
+  const ref = cleo?.ref ?? '';
+  assert.ok(!JSON.stringify(board).includes(learnerIdOf(c.learner.cookie)), 'the dashboard never shows learner ids');
+  await c.shell.exec('kubectl create deployment api --image=nginx:1.27');
+
+  // A learner (even one of the workshop) with no token or a wrong one is refused.
+  const reset = (authorization?: string) =>
+    fetch(`${platform.url}/api/workshops/${code}/learners/${ref}/reset`, {
+      method: 'POST',
+      headers: { cookie: a.learner.cookie, 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+      body: JSON.stringify({ lab: 'service-endpoints' }),
+    });
+  assert.equal((await reset()).status, 401);
+  assert.equal((await reset('Bearer wrong')).status, 401);
+  const path = `/api/workshops/${code}/learners/${ref}/terminal?lab=service-endpoints`;
+  await assert.rejects(Shell.open(platform, path, { origin: 'https://evil.example' }), (error: { status?: number }) => error.status === 403);
+  const intruder = await Shell.open(platform, path, { cookie: a.learner.cookie, origin: platform.origin });
+  intruder.send({ type: 'auth', token: 'wrong' });
+  await intruder.waitFor(() => intruder.closed !== undefined, 'the refusal');
+  assert.equal(intruder.closed?.code, 4401);
+  assert.equal(intruder.output, '', 'nothing of the shell leaks before the token is checked');
+
+  // The instructor sees the shell, and cannot type into it.
+  const watcher = await Shell.open(platform, path, { origin: platform.origin });
+  watcher.send({ type: 'auth', token });
+  await watcher.waitFor(() => watcher.output.includes('deployment.apps/api created'), "the learner's scrollback");
+  watcher.send({ type: 'data', data: 'touch ~/typed-by-the-instructor\r' });
+  await watcher.waitFor(() => watcher.frames.some((frame) => frame.type === 'error' && /read-only/.test(frame.message ?? '')), 'the refusal of input');
+  assert.match(await c.shell.exec('ls ~/typed-by-the-instructor 2>&1 || echo absent'), /absent/);
+  assert.match(watcher.output, /absent/, 'the view follows the shell live');
+  watcher.close();
+
+  assert.equal((await reset(`Bearer ${token}`)).status, 204);
+  assert.match(await c.shell.exec('kubectl get deployments 2>&1'), /No resources found/);
+  c.shell.close();
 });

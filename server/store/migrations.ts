@@ -62,4 +62,23 @@ export const migrations: ReadonlyArray<{ version: number; statements: string[] }
       )`,
     ],
   },
+  {
+    version: 3,
+    statements: [
+      `CREATE TABLE quiz_answers (
+        learner TEXT NOT NULL,
+        lesson TEXT NOT NULL,
+        question TEXT NOT NULL,
+        choices TEXT NOT NULL,
+        correct INTEGER NOT NULL,
+        at BIGINT NOT NULL
+      )`,
+      'CREATE INDEX quiz_answers_by_learner ON quiz_answers (learner, lesson, at)',
+    ],
+  },
+  {
+    version: 4,
+    // When an ended workshop's namespaces were deleted: each workshop is cleaned up once.
+    statements: ['ALTER TABLE workshops ADD COLUMN cleaned_at BIGINT'],
+  },
 ];

@@ -1,5 +1,5 @@
 import { migrations } from './migrations.ts';
-import type { CheckRun, JoinResult, LabProgress, LearnerExport, LearnerProgress, ProgressStore, Workshop, WorkshopMember } from './store.ts';
+import type { CheckRun, JoinResult, LabProgress, LearnerExport, LearnerProgress, ProgressStore, QuizAnswer, QuizProgress, Workshop, WorkshopMember } from './store.ts';
 
 // The progress store in SQL both SQLite and PostgreSQL accept (`?` placeholders; the PostgreSQL
 // adapter numbers them). A backend is only a connection: how to query, how to run a transaction.
@@ -20,7 +20,7 @@ export type SqlConnection = {
 };
 
 const iso = (at: unknown) => new Date(Number(at)).toISOString();
-const LEARNER_TABLES = ['check_runs', 'hints_used', 'labs_completed', 'lessons_read', 'workshop_members'];
+const LEARNER_TABLES = ['check_runs', 'hints_used', 'labs_completed', 'lessons_read', 'quiz_answers', 'workshop_members'];
 
 const toWorkshop = (row: Row): Workshop => ({
   id: String(row.id),
@@ -75,6 +75,15 @@ export class SqlProgressStore implements ProgressStore {
     return row ? toWorkshop(row) : undefined;
   }
 
+  async endedWorkshops(now: Date): Promise<Workshop[]> {
+    const rows = await this.#db.rows('SELECT * FROM workshops WHERE ends_at <= ? AND cleaned_at IS NULL ORDER BY ends_at', [now.getTime()]);
+    return rows.map(toWorkshop);
+  }
+
+  markWorkshopCleaned(workshop: Workshop, at: Date): Promise<void> {
+    return this.#db.transaction(({ execute }) => execute('UPDATE workshops SET cleaned_at = ? WHERE id = ?', [at.getTime(), workshop.id]));
+  }
+
   async joinWorkshop(workshop: Workshop, learner: string, name: string): Promise<JoinResult> {
     let result: JoinResult = 'joined';
     await this.#db.transaction(async ({ rows, execute }) => {
@@ -99,9 +108,14 @@ export class SqlProgressStore implements ProgressStore {
   async workshopMembers(workshop: Workshop): Promise<WorkshopMember[]> {
     const members = await this.#db.rows('SELECT learner, name, joined_at FROM workshop_members WHERE workshop = ? ORDER BY joined_at', [workshop.id]);
     const runs = await this.#db.rows(
-      `SELECT c.learner, c.lab, c.task, MAX(c.passed) AS passed, MAX(c.at) AS last_at, MAX(CASE WHEN c.passed = 1 THEN c.at ELSE 0 END) AS passed_at
-       FROM check_runs c JOIN workshop_members m ON m.learner = c.learner AND m.workshop = ?
-       WHERE c.at >= m.joined_at GROUP BY c.learner, c.lab, c.task`,
+      // Each task's latest check since joining (so a reset shows at once), and when it last passed.
+      `SELECT c.learner, c.lab, c.task, MAX(c.passed) AS passed, s.last_at, s.passed_at
+       FROM check_runs c
+       JOIN (SELECT r.learner, r.lab, r.task, MAX(r.at) AS last_at, MAX(CASE WHEN r.passed = 1 THEN r.at ELSE 0 END) AS passed_at
+             FROM check_runs r JOIN workshop_members m ON m.learner = r.learner AND m.workshop = ?
+             WHERE r.at >= m.joined_at GROUP BY r.learner, r.lab, r.task) s
+         ON c.learner = s.learner AND c.lab = s.lab AND c.task = s.task AND c.at = s.last_at
+       GROUP BY c.learner, c.lab, c.task, s.last_at, s.passed_at`,
       [workshop.id],
     );
     const labs = new Set(workshop.labs);
@@ -149,6 +163,19 @@ export class SqlProgressStore implements ProgressStore {
     return this.#db.transaction(({ execute }) => execute('INSERT INTO lessons_read (learner, lesson, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [learner, lesson, Date.now()]));
   }
 
+  recordQuizAnswer(answer: QuizAnswer): Promise<void> {
+    return this.#db.transaction(({ execute }) =>
+      execute('INSERT INTO quiz_answers (learner, lesson, question, choices, correct, at) VALUES (?, ?, ?, ?, ?, ?)', [
+        answer.learner,
+        answer.lesson,
+        answer.question,
+        JSON.stringify(answer.choices),
+        answer.correct ? 1 : 0,
+        Date.now(),
+      ]),
+    );
+  }
+
   async progress(learner: string): Promise<LearnerProgress> {
     const labs = new Map<string, LabProgress>();
     const lab = (id: string): LabProgress => {
@@ -165,7 +192,19 @@ export class SqlProgressStore implements ProgressStore {
     for (const row of await this.#db.rows('SELECT lab, COUNT(*) AS hints FROM hints_used WHERE learner = ? GROUP BY lab', [learner])) lab(String(row.lab)).hintsUsed = Number(row.hints);
     for (const row of await this.#db.rows('SELECT lab, at FROM labs_completed WHERE learner = ?', [learner])) lab(String(row.lab)).completedAt = iso(row.at);
     const lessonsRead = (await this.#db.rows('SELECT lesson FROM lessons_read WHERE learner = ? ORDER BY at', [learner])).map((row) => String(row.lesson));
-    return { labs: [...labs.values()], lessonsRead };
+    // Rows come oldest first, so the last one seen for a question is its latest answer.
+    const latest = new Map<string, { lesson: string; correct: boolean }>();
+    for (const row of await this.#db.rows('SELECT lesson, question, correct FROM quiz_answers WHERE learner = ? ORDER BY at', [learner])) {
+      latest.set(`${row.lesson}\n${row.question}`, { lesson: String(row.lesson), correct: Number(row.correct) === 1 });
+    }
+    const quizzes = new Map<string, QuizProgress>();
+    for (const { lesson, correct } of latest.values()) {
+      const entry = quizzes.get(lesson) ?? { lesson, answered: 0, correct: 0 };
+      entry.answered += 1;
+      entry.correct += correct ? 1 : 0;
+      quizzes.set(lesson, entry);
+    }
+    return { labs: [...labs.values()], lessonsRead, quizzes: [...quizzes.values()] };
   }
 
   async exportLearner(learner: string): Promise<LearnerExport> {
@@ -184,6 +223,13 @@ export class SqlProgressStore implements ProgressStore {
       hintsUsed: (await rows('SELECT lab, task, hint, at FROM hints_used WHERE learner = ? ORDER BY at')).map((row) => ({ lab: String(row.lab), task: String(row.task), hint: Number(row.hint), at: iso(row.at) })),
       labsCompleted: (await rows('SELECT lab, at FROM labs_completed WHERE learner = ? ORDER BY at')).map((row) => ({ lab: String(row.lab), at: iso(row.at) })),
       lessonsRead: (await rows('SELECT lesson, at FROM lessons_read WHERE learner = ? ORDER BY at')).map((row) => ({ lesson: String(row.lesson), at: iso(row.at) })),
+      quizAnswers: (await rows('SELECT lesson, question, choices, correct, at FROM quiz_answers WHERE learner = ? ORDER BY at')).map((row) => ({
+        lesson: String(row.lesson),
+        question: String(row.question),
+        choices: JSON.parse(String(row.choices)) as number[],
+        correct: Number(row.correct) === 1,
+        at: iso(row.at),
+      })),
       workshops: (await rows('SELECT w.code, w.title, m.name, m.joined_at FROM workshop_members m JOIN workshops w ON w.id = m.workshop WHERE m.learner = ? ORDER BY m.joined_at')).map((row) => ({
         code: String(row.code),
         title: String(row.title),

@@ -60,7 +60,7 @@ for (const [name, database] of backends) {
       const progress = await store.progress('ada');
       assert.deepEqual(progress.labs[0]?.tasksPassed, ['create', 'scale']);
       assert.ok(progress.labs[0]?.completedAt);
-      assert.deepEqual(await store.progress('grace'), { labs: [], lessonsRead: [] });
+      assert.deepEqual(await store.progress('grace'), { labs: [], lessonsRead: [], quizzes: [] });
       await store.close();
     });
 
@@ -106,6 +106,38 @@ for (const [name, database] of backends) {
       const [row] = (await store.workshopMembers(workshop)).filter((entry) => entry.learner === member);
       assert.deepEqual({ name: row?.name, passed: row?.passed, failing: row?.failing }, { name: 'New name', passed: ['service-endpoints/deploy'], failing: ['service-endpoints/expose'] });
       assert.ok((row?.lastProgress.getTime() ?? 0) >= (row?.joinedAt.getTime() ?? Infinity));
+      // The grid shows where the learner is now: a later failing check (a reset) undoes the tick.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await store.recordGrading([{ ...run(member, 'deploy', false), lab: 'service-endpoints', at: new Date() }]);
+      const [again] = (await store.workshopMembers(workshop)).filter((entry) => entry.learner === member);
+      assert.deepEqual({ passed: again?.passed, failing: again?.failing.sort() }, { passed: [], failing: ['service-endpoints/deploy', 'service-endpoints/expose'] });
+      await store.close();
+    });
+
+    test('an ended workshop is handed out for cleanup until it is marked cleaned', async () => {
+      const store = await (await database()).open();
+      const hour = 3600_000;
+      const { workshop: ended } = await createWorkshop(store, { title: 'Done', labs: ['service-endpoints'], capacity: 5, startsAt: new Date(Date.now() - 2 * hour), endsAt: new Date(Date.now() - hour) });
+      await createWorkshop(store, { title: 'Running', labs: ['service-endpoints'], capacity: 5, startsAt: new Date(), endsAt: new Date(Date.now() + hour) });
+      assert.deepEqual((await store.endedWorkshops(new Date())).map((workshop) => workshop.title).filter((title) => ['Done', 'Running'].includes(title)), ['Done']);
+      await store.markWorkshopCleaned(ended, new Date());
+      assert.ok(!(await store.endedWorkshops(new Date())).some((workshop) => workshop.id === ended.id));
+      await store.close();
+    });
+
+    test('quiz answers: every attempt is kept, the latest answer to each question counts', async () => {
+      const store = await (await database()).open();
+      const answer = (question: string, correct: boolean) => ({ learner: 'ada', lesson: 'fundamentals/pods', question, choices: [correct ? 1 : 0], correct });
+      await store.recordQuizAnswer(answer('pods-network', false));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await store.recordQuizAnswer(answer('pods-network', true));
+      await store.recordQuizAnswer(answer('pods-probes', false));
+      assert.deepEqual((await store.progress('ada')).quizzes, [{ lesson: 'fundamentals/pods', answered: 2, correct: 1 }]);
+      assert.deepEqual((await store.exportLearner('ada')).quizAnswers.map(({ question, correct, choices }) => ({ question, correct, choices })), [
+        { question: 'pods-network', correct: false, choices: [0] },
+        { question: 'pods-network', correct: true, choices: [1] },
+        { question: 'pods-probes', correct: false, choices: [0] },
+      ]);
       await store.close();
     });
 
@@ -114,14 +146,16 @@ for (const [name, database] of backends) {
       await store.recordGrading([run('ada', 'create', false)]);
       await store.recordHint('ada', 'deployment-rollout', 'create', 1);
       await store.recordLessonRead('ada', 'fundamentals/architecture');
+      await store.recordQuizAnswer({ learner: 'ada', lesson: 'fundamentals/pods', question: 'pods-network', choices: [1], correct: true });
       await store.recordGrading([run('grace', 'create', true)]);
       const exported = await store.exportLearner('ada');
       assert.deepEqual(exported.checkRuns.map(({ task, passed, messages, trigger }) => ({ task, passed, messages, trigger })), [{ task: 'create', passed: false, messages: ['create is not done'], trigger: 'learner' }]);
       assert.deepEqual(exported.hintsUsed.map(({ task, hint }) => ({ task, hint })), [{ task: 'create', hint: 1 }]);
       assert.deepEqual(exported.lessonsRead.map(({ lesson }) => lesson), ['fundamentals/architecture']);
+      assert.deepEqual(exported.quizAnswers.map(({ question }) => question), ['pods-network']);
       await store.deleteLearner('ada');
       const gone = await store.exportLearner('ada');
-      assert.deepEqual([gone.checkRuns, gone.hintsUsed, gone.labsCompleted, gone.lessonsRead, gone.workshops], [[], [], [], [], []]);
+      assert.deepEqual([gone.checkRuns, gone.hintsUsed, gone.labsCompleted, gone.lessonsRead, gone.quizAnswers, gone.workshops], [[], [], [], [], [], []]);
       assert.equal((await store.progress('grace')).labs.length, 1, "another learner's progress stays");
       await store.close();
     });
@@ -133,7 +167,7 @@ test('the SQLite file is in WAL mode and readable by its owner only', async () =
   await (await SqlProgressStore.open(sqliteConnection(file))).close();
   const db = new DatabaseSync(file);
   assert.equal(db.prepare('PRAGMA journal_mode').get()?.journal_mode, 'wal');
-  assert.deepEqual(db.prepare('SELECT version FROM schema_migrations').all().map((row) => row.version), [1, 2]);
+  assert.deepEqual(db.prepare('SELECT version FROM schema_migrations').all().map((row) => row.version), [1, 2, 3, 4]);
   db.close();
   assert.equal(statSync(file).mode & 0o777, 0o600);
 });

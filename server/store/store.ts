@@ -22,7 +22,19 @@ export type LabProgress = {
   hintsUsed: number;
 };
 
-export type LearnerProgress = { labs: LabProgress[]; lessonsRead: string[] };
+export type QuizAnswer = {
+  learner: string;
+  lesson: string;
+  question: string;
+  /** The indices the learner chose. */
+  choices: number[];
+  correct: boolean;
+};
+
+/** A lesson's quiz as the learner left it: the latest answer to each question counts. */
+export type QuizProgress = { lesson: string; answered: number; correct: number };
+
+export type LearnerProgress = { labs: LabProgress[]; lessonsRead: string[]; quizzes: QuizProgress[] };
 
 /** Everything stored about one learner, in one document: what "export my data" hands out. */
 export type LearnerExport = {
@@ -32,6 +44,7 @@ export type LearnerExport = {
   hintsUsed: Array<{ lab: string; task: string; hint: number; at: string }>;
   labsCompleted: Array<{ lab: string; at: string }>;
   lessonsRead: Array<{ lesson: string; at: string }>;
+  quizAnswers: Array<Omit<QuizAnswer, 'learner'> & { at: string }>;
   workshops: Array<{ code: string; title: string; name: string; joinedAt: string }>;
 };
 
@@ -55,9 +68,9 @@ export type WorkshopMember = {
   learner: string;
   name: string;
   joinedAt: Date;
-  /** "lab/task" of every task that has passed since the learner joined. */
+  /** "lab/task" of every task whose latest check since the learner joined passed. */
   passed: string[];
-  /** "lab/task" of tasks checked but not passed yet. */
+  /** "lab/task" of tasks whose latest check failed (not done yet, or undone: a reset). */
   failing: string[];
   /** The last check (by the learner or automatic), or the join. */
   lastActivity: Date;
@@ -71,10 +84,15 @@ export interface ProgressStore {
   /** Adds a learner, unless the workshop already has `capacity` members. */
   joinWorkshop(workshop: Workshop, learner: string, name: string): Promise<JoinResult>;
   workshopMembers(workshop: Workshop): Promise<WorkshopMember[]>;
+  /** Workshops that have ended and whose namespaces have not been cleaned up yet. */
+  endedWorkshops(now: Date): Promise<Workshop[]>;
+  markWorkshopCleaned(workshop: Workshop, at: Date): Promise<void>;
   /** Records one grading of a lab (one row per task); a lab whose tasks all pass is completed. */
   recordGrading(runs: CheckRun[]): Promise<void>;
   recordHint(learner: string, lab: string, task: string, hint: number): Promise<void>;
   recordLessonRead(learner: string, lesson: string): Promise<void>;
+  /** Every attempt is kept; progress counts the latest answer to each question. */
+  recordQuizAnswer(answer: QuizAnswer): Promise<void>;
   progress(learner: string): Promise<LearnerProgress>;
   exportLearner(learner: string): Promise<LearnerExport>;
   /** Forgets the learner entirely. */

@@ -68,6 +68,10 @@ export type Learner = {
   openSession(lab: string): Promise<{ status: number; body: { id?: string; namespace?: string; error?: string } }>;
 };
 
+/** The learner id inside a learner cookie (`cnlab_learner=<base64url JSON>.<signature>`). */
+export const learnerIdOf = (cookie: string) =>
+  (JSON.parse(Buffer.from(decodeURIComponent(cookie.split('=')[1] ?? '').split('.')[0] ?? '', 'base64url').toString()) as { id: string }).id;
+
 /** A new anonymous learner: the cookie the server hands out on first contact. */
 export async function newLearner(platform: Platform): Promise<Learner> {
   const response = await fetch(`${platform.url}/api/me`);
@@ -106,8 +110,13 @@ export class Shell {
 
   /** Connects, or rejects with the HTTP status the server refused the upgrade with. */
   static connect(platform: Platform, sessionId: string, headers: Record<string, string>): Promise<Shell> {
+    return Shell.open(platform, `/api/sessions/${sessionId}/terminal`, headers);
+  }
+
+  /** Any terminal socket of the server: a learner's own, or an instructor's read-only view. */
+  static open(platform: Platform, path: string, headers: Record<string, string>): Promise<Shell> {
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(`${platform.url.replace('http', 'ws')}/api/sessions/${sessionId}/terminal`, { headers });
+      const socket = new WebSocket(`${platform.url.replace('http', 'ws')}${path}`, { headers });
       socket.once('open', () => resolve(new Shell(socket)));
       socket.once('unexpected-response', (_request, response) => reject(Object.assign(new Error(`refused: ${response.statusCode}`), { status: response.statusCode })));
       socket.once('error', reject);

@@ -112,4 +112,6 @@ export function startLabPanel(panel: HTMLElement): void {
 
   // Grades the server pushes after terminal activity.
   window.addEventListener('cnlab:progress', (event) => render((event as CustomEvent<LabResult>).detail));
+  // The ticks stay as they were: the work was not judged, so nothing turns red.
+  window.addEventListener('cnlab:ungraded', (event) => showError(new Error((event as CustomEvent<string>).detail)));
 }

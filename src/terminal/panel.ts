@@ -15,7 +15,8 @@ type ServerMessage =
   | { type: 'pong' }
   | { type: 'error'; message: string }
   | { type: 'exit'; reason: string }
-  | { type: 'progress'; result: unknown };
+  | { type: 'progress'; result: unknown }
+  | { type: 'ungraded'; message: string };
 
 type State = 'starting' | 'connecting' | 'connected' | 'reconnecting' | 'ended';
 
@@ -124,6 +125,9 @@ export async function openTerminalPanel(lab: string, onClose: () => void): Promi
         case 'progress':
           // The lab panel (if the page has one) shows the new grades.
           window.dispatchEvent(new CustomEvent('cnlab:progress', { detail: message.result }));
+          break;
+        case 'ungraded':
+          window.dispatchEvent(new CustomEvent('cnlab:ungraded', { detail: message.message }));
           break;
         case 'pong':
           break;

@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { expect, test } from '@playwright/test';
+import { parse } from 'yaml';
+
+const lesson = 'fundamentals/pods';
+const quiz = parse(readFileSync(`content/${lesson}.quiz.yaml`, 'utf8')) as { questions: Array<{ id: string; type: string; choices: string[]; answer: number[]; explanation: string }> };
+const single = quiz.questions.find((question) => question.type === 'single');
+if (!single) throw new Error(`content/${lesson}.quiz.yaml has no single-choice question for this test`);
+
+test('the course home maps every module with its time, and a module page lists its lessons in order', async ({ page }) => {
+  await page.goto('/');
+  const map = page.getByRole('list', { name: 'Course modules' });
+  await expect(map.locator(':scope > li')).toHaveCount(6);
+  await expect(map).toContainText(/Kubernetes fundamentals.*\d+ h/s);
+  await map.getByRole('link', { name: /Kubernetes fundamentals/ }).click();
+  await expect(page).toHaveURL(/\/fundamentals\/$/);
+  const lessons = page.getByRole('list', { name: 'Lessons in this module' }).locator(':scope > li > a:first-child');
+  await expect(lessons.first()).toContainText('Kubernetes architecture');
+  await expect(lessons).toHaveCount(6);
+});
+
+test('a lesson shows its objectives, links the glossary, and ends in a quiz that explains and records answers', async ({ page }) => {
+  await page.goto(`/${lesson}/`);
+  await expect(page.getByRole('heading', { name: 'After this lesson you can' })).toBeVisible();
+  // Starlight's previous/next links and table of contents are part of every lesson.
+  await expect(page.getByRole('link', { name: /Previous/ })).toBeVisible();
+  await expect(page.getByRole('link', { name: /Next/ })).toBeVisible();
+  await expect(page.getByRole('navigation', { name: 'On this page' }).getByRole('link', { name: 'Summary' })).toBeAttached();
+  // A term links to its glossary entry.
+  const term = page.locator('.sl-markdown-content a[href^="/glossary/#"]').first();
+  const id = ((await term.getAttribute('href')) ?? '').split('#')[1] ?? '';
+  await term.click();
+  await expect(page.locator(`dt[id="${id}"]`)).toBeInViewport();
+  await page.goBack();
+
+  const form = page.locator(`form[data-question="${single.id}"]`);
+  const wrong = single.choices.findIndex((_, index) => !single.answer.includes(index));
+  await form.locator(`input[value="${wrong}"]`).check();
+  await form.getByRole('button', { name: 'Check answer' }).click();
+  await expect(form.getByRole('status')).toContainText('Not quite');
+  await expect(form.locator(`label:has(input[value="${single.answer[0]}"])`)).toHaveAttribute('data-mark', 'right');
+
+  await form.locator(`input[value="${single.answer[0]}"]`).check();
+  await form.getByRole('button', { name: 'Check answer' }).click();
+  await expect(form.getByRole('status')).toContainText('Correct.');
+  // The server scores the answer again from its own copy of the bank; the latest attempt counts.
+  await expect(async () => {
+    const progress = (await (await page.request.get('/api/progress')).json()) as { quizzes: Array<{ lesson: string; answered: number; correct: number }> };
+    expect(progress.quizzes.find((entry) => entry.lesson === lesson)).toMatchObject({ answered: 1, correct: 1 });
+  }).toPass({ timeout: 10_000 });
+  await page.goto('/progress/');
+  await expect(page.locator(`tr[data-lesson="${lesson}"] [data-quiz]`)).toHaveText(`1 of ${quiz.questions.length} right`);
+});
+
+test('the server refuses a quiz answer it cannot score', async ({ request }) => {
+  const response = await request.post('/api/progress/quiz', { data: { lesson, question: 'no-such-question', choices: [0] } });
+  expect(response.status()).toBe(400);
+});
+
+test('a lesson page without the terminal open ships under 60 KB of JavaScript and does not shift', async ({ page }) => {
+  const scripts: Buffer[] = [];
+  page.on('response', async (response) => {
+    if (response.request().resourceType() === 'script') scripts.push(await response.body());
+  });
+  await page.addInitScript(() => {
+    (window as unknown as { cls: number }).cls = 0;
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries() as Array<PerformanceEntry & { value: number; hadRecentInput: boolean }>) {
+        if (!entry.hadRecentInput) (window as unknown as { cls: number }).cls += entry.value;
+      }
+    }).observe({ type: 'layout-shift', buffered: true });
+  });
+  await page.goto(`/${lesson}/`, { waitUntil: 'networkidle' });
+  await page.mouse.wheel(0, 4000);
+  await page.waitForTimeout(500);
+  const gzipped = scripts.reduce((sum, body) => sum + gzipSync(body).length, 0);
+  test.info().annotations.push({ type: 'javascript', description: `${(gzipped / 1024).toFixed(1)} KB gzip in ${scripts.length} files` });
+  expect(gzipped).toBeLessThan(60 * 1024);
+  expect(await page.evaluate(() => (window as unknown as { cls: number }).cls)).toBeLessThan(0.01);
+});

@@ -1,0 +1,35 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { CheckResult, CustomCheck, Snapshot } from '../../server/labs/checks.ts';
+
+// The findings are compared with the cluster as it is when grading, so the lab works on any
+// cluster: the vocabulary's field checks can only compare with fixed values.
+
+type ConfigMap = KubernetesObject & { data?: Record<string, string> };
+type Node = KubernetesObject & { status?: { nodeInfo?: { kubeletVersion?: string } } };
+
+function finding(snapshot: Snapshot, key: string): { value?: string; problem?: CheckResult } {
+  const findings = snapshot.objects('ConfigMap').find((object) => object.metadata?.name === 'findings') as ConfigMap | undefined;
+  if (!findings) return { problem: { ok: false, message: 'there is no ConfigMap named findings in your namespace yet' } };
+  const value = findings.data?.[key];
+  if (value === undefined) return { problem: { ok: false, message: `ConfigMap findings has no key ${key} yet` } };
+  return { value: value.trim() };
+}
+
+export const nodeCount: CustomCheck = (snapshot): CheckResult => {
+  const { value, problem } = finding(snapshot, 'nodes');
+  if (problem) return problem;
+  const nodes = snapshot.objects('Node').length;
+  if (!/^\d+$/.test(value ?? '')) return { ok: false, message: `findings says nodes is "${value}"; write the number of nodes as digits only` };
+  return Number(value) === nodes
+    ? { ok: true, message: `findings says ${nodes} nodes, as the cluster has` }
+    : { ok: false, message: `findings says the cluster has ${value} nodes, but that is not how many nodes kubectl get nodes lists` };
+};
+
+export const kubeletVersion: CustomCheck = (snapshot): CheckResult => {
+  const { value, problem } = finding(snapshot, 'kubelet-version');
+  if (problem) return problem;
+  const versions = new Set((snapshot.objects('Node') as Node[]).map((node) => node.status?.nodeInfo?.kubeletVersion ?? ''));
+  return versions.has(value ?? '')
+    ? { ok: true, message: `findings says the kubelets run ${value}, as the nodes report` }
+    : { ok: false, message: `findings says the kubelet version is "${value}", but no node reports that version; copy the VERSION column of kubectl get nodes exactly` };
+};

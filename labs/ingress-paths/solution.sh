@@ -1,0 +1,9 @@
+kubectl get ingressclass
+kubectl create deployment web --image=nginx:1.27
+kubectl create deployment api --image=nginx:1.27
+kubectl expose deployment web --port=80 --target-port=80
+kubectl expose deployment api --port=80 --target-port=80
+kubectl rollout status deployment/web --timeout=60s
+kubectl rollout status deployment/api --timeout=60s
+kubectl create ingress shop --rule='shop.example.com/api*=api:80' --rule='shop.example.com/*=web:80'
+kubectl get ingress shop -o yaml

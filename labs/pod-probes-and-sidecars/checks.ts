@@ -1,0 +1,26 @@
+import type { CheckResult, CustomCheck } from '../../server/labs/checks.ts';
+
+type Container = { name?: string; image?: string; restartPolicy?: string };
+type Pod = { metadata?: { name?: string }; spec?: { initContainers?: Container[]; containers?: Container[] } };
+
+// The vocabulary's `any` reports the first init container's mismatch (usually `setup`'s); this
+// check says what is wrong with `log-agent` itself.
+export const nativeSidecar: CustomCheck = (snapshot): CheckResult => {
+  const pod = snapshot.objects('Pod').find((p) => p.metadata?.name === 'app') as Pod | undefined;
+  if (!pod) return { ok: false, message: 'there is no Pod named app in your namespace yet' };
+  const init = pod.spec?.initContainers ?? [];
+  const agent = init.find((c) => c.name === 'log-agent');
+  if (!agent) {
+    return (pod.spec?.containers ?? []).some((c) => c.name === 'log-agent')
+      ? { ok: false, message: 'log-agent is listed under spec.containers; a native sidecar belongs under spec.initContainers' }
+      : { ok: false, message: 'Pod app has no init container named log-agent yet' };
+  }
+  if (agent.restartPolicy !== 'Always') {
+    return { ok: false, message: `init container log-agent has restartPolicy ${agent.restartPolicy ?? 'not set'}; a native sidecar needs restartPolicy: Always` };
+  }
+  if (!/^busybox:1\.36/.test(agent.image ?? '')) return { ok: false, message: `init container log-agent runs ${agent.image}; the task asks for busybox:1.36` };
+  if (init.findIndex((c) => c.name === 'log-agent') < init.findIndex((c) => c.name === 'setup')) {
+    return { ok: false, message: 'log-agent is listed before setup; list it after setup so the file exists when it starts' };
+  }
+  return { ok: true, message: 'log-agent is a native sidecar: an init container with restartPolicy Always, after setup' };
+};

@@ -1,0 +1,28 @@
+kubectl get nodes --show-labels
+NODE=$(kubectl get nodes -o jsonpath='{.items[-1].metadata.name}')
+kubectl run pinned --image=nginx:1.27 --overrides="{\"spec\":{\"nodeSelector\":{\"kubernetes.io/hostname\":\"$NODE\"}}}"
+kubectl wait --for=condition=Ready pod/pinned --timeout=60s
+kubectl get pod pinned -o wide
+kubectl run batch-strict --image=nginx:1.27 --overrides='{"spec":{"nodeSelector":{"workload":"batch"},"tolerations":[{"key":"dedicated","operator":"Equal","value":"batch","effect":"NoSchedule"}]}}'
+kubectl apply -f - <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: batch
+spec:
+  tolerations:
+    - {key: dedicated, operator: Equal, value: batch, effect: NoSchedule}
+  affinity:
+    nodeAffinity:
+      preferredDuringSchedulingIgnoredDuringExecution:
+        - weight: 100
+          preference:
+            matchExpressions:
+              - {key: workload, operator: In, values: [batch]}
+  containers:
+    - name: batch
+      image: nginx:1.27
+YAML
+kubectl wait --for=condition=Ready pod/batch --timeout=60s
+sleep 2
+kubectl describe pod batch-strict

@@ -1,0 +1,26 @@
+// The course data for pages and components at build time. The build bundles pages elsewhere, so
+// content/ is found from where the build runs (the project root).
+import { resolve } from 'node:path';
+import { loadCourse } from '../../server/course/load.ts';
+import { loadLabs } from '../../server/labs/load.ts';
+
+export const course = await loadCourse(resolve('content'));
+
+/** Lab titles by id, for links from lessons. */
+export const labTitles = new Map((await loadLabs(resolve('labs'))).map((lab) => [lab.definition.id, lab.definition.title]));
+
+export const moduleOf = (number: number) => course.curriculum.modules.find((module) => module.number === number);
+
+/** A module's lessons in teaching order (the outline's order). */
+export function lessonsOf(number: number) {
+  const module = moduleOf(number);
+  const slugs = [...new Set(module?.items.map((item) => item.lesson) ?? [])];
+  return slugs.flatMap((slug) => {
+    const lesson = course.lessons.get(slug);
+    return lesson ? [lesson] : [];
+  });
+}
+
+export const domainTitle = (id: string) => course.curriculum.domains.find((domain) => domain.id === id)?.title ?? id;
+
+export const formatMinutes = (minutes: number) => (minutes < 60 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${minutes % 60 ? `${minutes % 60} min` : ''}`.trim());
