@@ -66,7 +66,12 @@ function systemDirs(): string[] {
 const SHELL_START = [
   // The relay lives as long as the shell; if a learner kills it, only their own kubectl stops.
   `socat TCP-LISTEN:${INSIDE.apiPort},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:${INSIDE.apiSocket} 2>/dev/null &`,
-  'exec bash -i',
+  // Not exec: however the shell ends, the relay ends with it. (bwrap's init waits for every
+  // process of the sandbox, so a relay left behind would keep the whole sandbox alive.)
+  'bash -i',
+  'status=$?',
+  'kill $! 2>/dev/null',
+  'exit $status',
 ].join('\n');
 
 /** The command line that starts a learner's shell in its sandbox. */

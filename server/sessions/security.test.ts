@@ -94,7 +94,7 @@ test("the shell sees no server files, environment, admin kubeconfig or other lea
 
 test('the shell sees only its own processes and reaches nothing but the API', async () => {
   const processes = (await a.shell.exec('ps -e -o comm=')).split('\n').map((line) => line.trim());
-  assert.deepEqual(new Set(processes), new Set(['bwrap', 'bash', 'socat', 'ps']));
+  assert.deepEqual(new Set(processes), new Set(['bwrap', 'sh', 'bash', 'socat', 'ps']));
   const apiPort = new URL(String(JSON.parse((await platform.cli('cluster', 'status', '--json')).stdout).apiUrl)).port;
   const serverPort = new URL(platform.url).port;
   for (const port of [apiPort, serverPort]) {
