@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { Lab } from '../labs/load.ts';
 import type { ProgressStore, Workshop } from '../store/store.ts';
@@ -29,15 +29,18 @@ type InstructorParams = { Params: { code: string; ref: string } };
  * instructor by a reference (the hash the platform labels their namespaces with), not their id.
  */
 export function registerWorkshopRoutes(app: FastifyInstance, store: ProgressStore, labs: ReadonlyMap<string, Lab>, sessions: SessionManager, grader: AutoGrader): void {
-  const workshopOf = (code: string) => store.workshopByCode(code.toUpperCase());
+  /** The workshop, if `authorization` carries its instructor's token. */
+  const asInstructor = async (code: string, authorization: string | undefined) => {
+    const workshop = await store.workshopByCode(code.toUpperCase());
+    return workshop && isInstructor(authorization, workshop) ? workshop : undefined;
+  };
+  const refuse = (reply: FastifyReply) => reply.code(401).header('www-authenticate', 'Bearer').send({ error: INSTRUCTOR_ONLY });
   const memberByRef = async (workshop: Workshop, ref: string) => (await store.workshopMembers(workshop)).find((member) => ownerLabel(member.learner) === ref);
 
   app.get<{ Params: { code: string } }>('/api/workshops/:code/dashboard', async (request, reply) => {
-    const workshop = await workshopOf(request.params.code);
     // A wrong code and a wrong token get the same answer: the dashboard's existence is not news.
-    if (!workshop || !isInstructor(request.headers.authorization, workshop)) {
-      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: INSTRUCTOR_ONLY });
-    }
+    const workshop = await asInstructor(request.params.code, request.headers.authorization);
+    if (!workshop) return refuse(reply);
     const now = Date.now();
     return {
       title: workshop.title,
@@ -62,10 +65,8 @@ export function registerWorkshopRoutes(app: FastifyInstance, store: ProgressStor
   });
 
   app.post<InstructorParams>('/api/workshops/:code/learners/:ref/reset', async (request, reply) => {
-    const workshop = await workshopOf(request.params.code);
-    if (!workshop || !isInstructor(request.headers.authorization, workshop)) {
-      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: INSTRUCTOR_ONLY });
-    }
+    const workshop = await asInstructor(request.params.code, request.headers.authorization);
+    if (!workshop) return refuse(reply);
     const body = z.object({ lab: z.string() }).safeParse(request.body);
     if (!body.success || !workshop.labs.includes(body.data.lab)) return reply.code(400).send({ error: `name one of this workshop's labs: ${workshop.labs.join(', ')}` });
     const member = await memberByRef(workshop, request.params.ref);
@@ -94,8 +95,8 @@ export function registerWorkshopRoutes(app: FastifyInstance, store: ProgressStor
         clearTimeout(timer);
         void (async () => {
           const token = z.object({ type: z.literal('auth'), token: z.string() }).safeParse(JSON.parse(raw.toString()) as unknown);
-          const workshop = await workshopOf(request.params.code);
-          if (!token.success || !workshop || !isInstructor(`Bearer ${token.data.token}`, workshop)) return socket.close(4401, INSTRUCTOR_ONLY);
+          const workshop = token.success ? await asInstructor(request.params.code, `Bearer ${token.data.token}`) : undefined;
+          if (!workshop) return socket.close(4401, INSTRUCTOR_ONLY);
           const member = await memberByRef(workshop, request.params.ref);
           const lab = request.query.lab ?? '';
           const session = member && workshop.labs.includes(lab) ? sessions.liveSession(member.learner, lab) : undefined;

@@ -181,17 +181,19 @@ export class SessionManager {
       (candidate) => candidate.metadata?.labels?.[LABELS.owner] === owner && candidate.metadata.labels[LABELS.lab] === lab && candidate.status?.phase !== 'Terminating',
     );
     if (!namespace?.metadata?.name) return undefined;
-    await wipeNamespace(this.#options.kc, namespace.metadata.name);
-    const definition = this.#options.labs.get(lab);
-    if (definition) await applySetup(this.#options.kc, namespace.metadata.name, definition.setup);
+    await this.#resetNamespace(namespace.metadata.name, lab);
     return 'namespace';
   }
 
   /** "Reset lab": everything the learner made goes, and the lab's setup is applied again. */
-  async reset(session: Session): Promise<void> {
-    await wipeNamespace(this.#options.kc, session.namespace);
-    const definition = this.#options.labs.get(session.lab);
-    if (definition) await applySetup(this.#options.kc, session.namespace, definition.setup);
+  reset(session: Session): Promise<void> {
+    return this.#resetNamespace(session.namespace, session.lab);
+  }
+
+  async #resetNamespace(namespace: string, lab: string): Promise<void> {
+    await wipeNamespace(this.#options.kc, namespace);
+    const definition = this.#options.labs.get(lab);
+    if (definition) await applySetup(this.#options.kc, namespace, definition.setup);
   }
 
   async close(id: string, reason: string): Promise<void> {
@@ -212,19 +214,21 @@ export class SessionManager {
   }
 
   /**
-   * Ends a learner's work on some labs for good (their workshop is over): live sessions close and
-   * every namespace they own for those labs is deleted. Returns the namespaces deleted.
+   * Ends some learners' work on some labs for good (their workshop is over): live sessions close
+   * and every namespace they own for those labs is deleted. Returns the namespaces deleted.
    */
-  async endLabs(learner: string, labs: string[]): Promise<string[]> {
-    const owner = ownerLabel(learner);
+  async endLabs(learners: string[], labs: string[]): Promise<string[]> {
     for (const session of [...this.#sessions.values()]) {
-      if (session.learner === learner && labs.includes(session.lab)) await this.close(session.id, 'workshop ended');
+      if (learners.includes(session.learner) && labs.includes(session.lab)) await this.close(session.id, 'workshop ended');
     }
+    const owners = new Set(learners.map(ownerLabel));
     const deleted: string[] = [];
+    // One list for all of them: a workshop's end is one sweep, not one per learner.
     for (const namespace of await listLearnerNamespaces(this.#options.kc)) {
       const labels = namespace.metadata?.labels ?? {};
+      const owner = String(labels[LABELS.owner]);
       const lab = String(labels[LABELS.lab]);
-      if (labels[LABELS.owner] !== owner || !labs.includes(lab)) continue;
+      if (!owners.has(owner) || !labs.includes(lab)) continue;
       this.#returnable.delete(returnKey(owner, lab));
       if (namespace.status?.phase !== 'Terminating') await deleteNamespace(this.#options.kc, String(namespace.metadata?.name));
       deleted.push(String(namespace.metadata?.name));

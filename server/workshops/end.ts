@@ -10,7 +10,7 @@ import type { ProgressStore } from '../store/store.ts';
 export async function endWorkshops(store: ProgressStore, sessions: Pick<SessionManager, 'endLabs'>, logger: Logger, now = new Date()): Promise<void> {
   for (const workshop of await store.endedWorkshops(now)) {
     const members = await store.workshopMembers(workshop);
-    const deleted = (await Promise.all(members.map((member) => sessions.endLabs(member.learner, workshop.labs)))).flat();
+    const deleted = await sessions.endLabs(members.map((member) => member.learner), workshop.labs);
     await store.markWorkshopCleaned(workshop, now);
     logger.info({ workshop: workshop.code, learners: members.length, deleted }, 'workshop ended: its namespaces are deleted');
   }

@@ -6,8 +6,10 @@ import { loadLabs } from '../../server/labs/load.ts';
 
 export const course = await loadCourse(resolve('content'));
 
+export const labs = await loadLabs(resolve('labs'));
+
 /** Lab titles by id, for links from lessons. */
-export const labTitles = new Map((await loadLabs(resolve('labs'))).map((lab) => [lab.definition.id, lab.definition.title]));
+export const labTitles = new Map(labs.map((lab) => [lab.definition.id, lab.definition.title]));
 
 export const moduleOf = (number: number) => course.curriculum.modules.find((module) => module.number === number);
 
