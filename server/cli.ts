@@ -70,13 +70,20 @@ cluster
 
 cluster
   .command('status')
-  .description('print provider, version, API URL, node count and health; exits 1 unless healthy')
+  .description('print provider, version, API URL, nodes, health and, for the local provider, each component; exits 1 unless healthy')
   .option('--json', 'print JSON')
   .action(async (flags: { json?: boolean }) => {
     const access = await readRecord();
-    const health = access ? await probeCluster(access) : undefined;
+    const probed = access ? await probeCluster(access) : undefined;
+    const components = access ? ((await (await currentProvider({}))?.components?.()) ?? []) : [];
+    const failing = components.filter((component) => !component.healthy);
+    // A cluster whose API answers but whose node runtime is broken runs nothing new: that is not healthy.
+    const health =
+      probed && probed.healthy && failing.length > 0
+        ? { ...probed, healthy: false, message: `degraded: ${failing.map((component) => `${component.name} ${component.detail}`).join('; ')}` }
+        : probed;
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify(health ?? { healthy: false, message: 'no cluster is up' }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(health ? { ...health, components } : { healthy: false, message: 'no cluster is up' }, null, 2)}\n`);
     } else if (!health) {
       process.stdout.write('no cluster is up: run `cnlab cluster up`\n');
     } else {
@@ -88,6 +95,13 @@ cluster
         ['health', health.healthy ? 'healthy' : `unhealthy: ${health.message}`],
       ];
       for (const [key, value] of rows) process.stdout.write(`${`${key}:`.padEnd(10)}${value}\n`);
+      if (components.length > 0) {
+        process.stdout.write('components:\n');
+        const width = Math.max(...components.map((component) => component.name.length));
+        for (const component of components) {
+          process.stdout.write(`  ${component.name.padEnd(width)}  ${component.healthy ? 'ok ' : 'BAD'}  ${component.detail}${component.log ? `  (log: ${component.log})` : ''}\n`);
+        }
+      }
     }
     process.exitCode = health?.healthy ? 0 : 1;
   });

@@ -10,6 +10,9 @@ export type ClusterAccess = {
   context?: string;
 };
 
+/** One process of a cluster the platform runs itself, for `cluster status`. */
+export type ComponentHealth = { name: string; healthy: boolean; detail: string; log?: string };
+
 export type ClusterProvider = {
   readonly name: ProviderName;
   /** Brings the cluster up, or confirms it is up; safe to call again. */
@@ -18,4 +21,6 @@ export type ClusterProvider = {
   down(progress: Progress): Promise<void>;
   /** Whether this provider has created a cluster that still exists (running or not). */
   exists(): Promise<boolean>;
+  /** The processes behind the cluster, where the provider runs them itself. */
+  components?(): Promise<ComponentHealth[]>;
 };

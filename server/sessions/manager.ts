@@ -12,6 +12,7 @@ import { applySetup, wipeNamespace } from '../labs/seed.ts';
 import { run } from '../exec.ts';
 import { metrics } from '../metrics.ts';
 import { startApiRelay } from './api-relay.ts';
+import { ensureLearnerAdmission } from './learner-admission.ts';
 import {
   deleteNamespace,
   ensureClusterReadRole,
@@ -111,6 +112,8 @@ export class SessionManager {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await chmod(dir, 0o700);
     await ensureClusterReadRole(kc);
+    const { userNamespaces } = await ensureLearnerAdmission(kc);
+    logger.info({ userNamespaces }, userNamespaces ? 'learner pods run in user namespaces' : 'learner pods run without user namespaces: no real node supports them');
     const { deleted } = await reconcile(kc);
     if (deleted.length > 0) logger.info({ deleted }, 'deleted expired learner namespaces left by an earlier run');
     // Learners may return to namespaces an earlier run left within their lifetime; knowing them

@@ -15,6 +15,9 @@ export const namespaceRules: V1PolicyRule[] = [
     verbs: ALL,
   },
   { apiGroups: [''], resources: ['pods/log'], verbs: READ },
+  // Pods run real processes on the real node: a learner may enter, attach to and forward to their own.
+  { apiGroups: [''], resources: ['pods/exec', 'pods/attach', 'pods/portforward'], verbs: ['get', 'create'] },
+  { apiGroups: [''], resources: ['pods/ephemeralcontainers'], verbs: ['get', 'update', 'patch'] },
   { apiGroups: [''], resources: ['endpoints', 'events', 'resourcequotas', 'limitranges'], verbs: READ },
   // Its own Namespace object: RBAC checks `get namespaces/<name>` against the namespace itself.
   { apiGroups: [''], resources: ['namespaces'], verbs: ['get'] },

@@ -6,6 +6,7 @@ import {
   RbacAuthorizationV1Api,
   type V1Namespace,
 } from '@kubernetes/client-node';
+import { POD_SECURITY_LABELS } from './learner-admission.ts';
 import { clusterReadRules, limits, MAX_TOKEN_SECONDS, namespaceRules, quota } from './policy.ts';
 
 export const LABELS = {
@@ -64,7 +65,7 @@ export async function provisionNamespace(kc: KubeConfig, request: NamespaceReque
   const metadata = (name: string) => ({ name, namespace, labels: { [LABELS.managedBy]: MANAGED_BY } });
   const subject = { kind: 'ServiceAccount', name: LEARNER, namespace };
 
-  await ensure(() => core.createNamespace({ body: { metadata: { name: namespace, labels } } }));
+  await ensure(() => core.createNamespace({ body: { metadata: { name: namespace, labels: { ...labels, ...POD_SECURITY_LABELS } } } }));
   const tokenSeconds = Math.max(600, Math.min(MAX_TOKEN_SECONDS, Math.ceil((request.expiresAt.getTime() - Date.now()) / 1000)));
   const [token] = await Promise.all([
     ensure(() => core.createNamespacedServiceAccount({ namespace, body: { metadata: metadata(LEARNER), automountServiceAccountToken: false } })).then(

@@ -61,12 +61,64 @@ test('A cannot grant itself more rights through a Role or RoleBinding', async ()
     `kubectl create rolebinding escalate --clusterrole=cluster-admin --serviceaccount=${a.namespace}:learner`,
     `kubectl create rolebinding escalate --clusterrole=admin --serviceaccount=${a.namespace}:learner`,
     "kubectl create role everything --verb='*' --resource='*'",
-    'kubectl create role exec --verb=create --resource=pods/exec',
+    // Not granted to learners: the API server's proxy to their Services.
+    'kubectl create role proxy --verb=get --resource=services/proxy',
   ]) {
     assert.match(await a.shell.exec(command), forbidden, command);
   }
   // What the policy does grant still works: Roles within the learner's own rights.
   assert.match(await a.shell.exec('kubectl create role reader --verb=get,list --resource=pods'), /created/);
+});
+
+// Pods run real processes on the real node: nothing a learner puts in a pod spec reaches the host.
+test("A's pods cannot touch the host: privileged, host paths, host namespaces, pinning and the host's users are refused", async () => {
+  const attempt = (name: string, spec: Record<string, unknown>, container: Record<string, unknown> = {}) =>
+    a.shell.exec(
+      `kubectl apply -f - <<'EOF' 2>&1
+${JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'c', image: 'busybox:1.37', command: ['sleep', '3600'], ...container }], ...spec } })}
+EOF`,
+    );
+  const refusals: [string, string, RegExp][] = [
+    ['privileged', await attempt('privileged', {}, { securityContext: { privileged: true } }), /violates PodSecurity "baseline.*privileged/],
+    ['hostPath /', await attempt('hostpath', { volumes: [{ name: 'root', hostPath: { path: '/' } }] }, { volumeMounts: [{ name: 'root', mountPath: '/host' }] }), /violates PodSecurity "baseline.*hostPath/],
+    ['hostNetwork', await attempt('hostnet', { hostNetwork: true }), /violates PodSecurity "baseline.*host namespaces/],
+    ['hostPID', await attempt('hostpid', { hostPID: true }), /violates PodSecurity "baseline.*host namespaces/],
+    ['added capabilities', await attempt('caps', {}, { securityContext: { capabilities: { add: ['SYS_ADMIN'] } } }), /violates PodSecurity "baseline.*capabilities/],
+    ['nodeName', await attempt('pinned', { nodeName: 'node-000000' }), /spec\.nodeName is not allowed/],
+    ['tolerate everything', await attempt('tolerant', { tolerations: [{ operator: 'Exists' }] }), /toleration without a key/],
+    ['hostUsers true', await attempt('hostusers', { hostUsers: true }), /hostUsers true is not allowed/],
+  ];
+  for (const [what, output, expected] of refusals) assert.match(output, expected, `${what}: ${output}`);
+  assert.match(await a.shell.exec('kubectl get pods -o name'), /^$/, 'a refused pod was created');
+
+  // What they may run runs in a user namespace: root in the pod is an unprivileged uid on the host.
+  assert.match(await a.shell.exec('kubectl run plain --image=busybox:1.37 -- sleep 3600 2>&1'), /created/);
+  assert.match(await a.shell.exec('kubectl wait --for=condition=Ready pod/plain --timeout=60s'), /condition met/);
+  assert.equal(await a.shell.exec("kubectl get pod plain -o jsonpath='{.spec.hostUsers}'"), 'false');
+  const uidMap = (await a.shell.exec('kubectl exec plain -- cat /proc/self/uid_map')).trim().split(/\s+/);
+  assert.equal(uidMap[0], '0');
+  assert.ok(Number(uidMap[1]) >= 65536, `root in the pod is host uid ${uidMap[1]}`);
+  assert.match(await a.shell.exec('kubectl delete pod plain --wait=false'), /deleted/);
+});
+
+test("A cannot undo the platform's isolation from inside the namespace", async () => {
+  for (const [command, expected] of [
+    ['kubectl delete networkpolicy isolate-from-other-namespaces', /belongs to the platform/],
+    ['kubectl delete resourcequota learner', /belongs to the platform/],
+    ['kubectl label rolebinding learner app.kubernetes.io/managed-by-', /belongs to the platform/],
+    ['kubectl create rolebinding open --clusterrole=view --user=system:anonymous', /may only name ServiceAccounts of the same namespace/],
+    [`kubectl create rolebinding cross --clusterrole=view --serviceaccount=${b.namespace}:learner`, /may only name ServiceAccounts of the same namespace/],
+    ['kubectl create service nodeport open --tcp=80', /only ClusterIP/],
+    ["kubectl create service clusterip ext --tcp=80 --dry-run=client -o json | sed 's/\"spec\": {/\"spec\": {\"externalIPs\": [\"192.0.2.10\"],/' | kubectl create -f -", /without externalIPs/],
+    [
+      `printf '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"tok","annotations":{"kubernetes.io/service-account.name":"learner"}},"type":"kubernetes.io/service-account-token"}' | kubectl create -f -`,
+      /long-lived ServiceAccount token Secrets are not allowed/,
+    ],
+    [`printf '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"sticky","finalizers":["example.com/never"]}}' | kubectl create -f -`, /adding finalizers is not allowed/],
+  ] as const) {
+    assert.match(await a.shell.exec(`${command} 2>&1`), expected, command);
+  }
+  assert.match(await a.shell.exec('kubectl get networkpolicy -o name'), /isolate-from-other-namespaces/);
 });
 
 test('A reads only what the lessons need cluster-wide', async () => {

@@ -49,7 +49,9 @@ after(async () => {
   await cli('cluster', 'down');
 });
 
-test('a Deployment of 3 replicas runs 3 pods on kwok nodes behind a Service with ready endpoints', async () => {
+// The simulated nodes stay for the scheduling lessons: a pod that tolerates their taint and
+// selects them runs there (and nothing runs in it). Real pods are real-node.test.ts's subject.
+test('a Deployment of 3 replicas that selects the simulated nodes runs 3 pods on them behind a Service with ready endpoints', async () => {
   const labels = { app: 'web' };
   await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
     namespace,
@@ -60,7 +62,11 @@ test('a Deployment of 3 replicas runs 3 pods on kwok nodes behind a Service with
         selector: { matchLabels: labels },
         template: {
           metadata: { labels },
-          spec: { containers: [{ name: 'web', image: 'nginx:1.29', ports: [{ containerPort: 80 }] }] },
+          spec: {
+            nodeSelector: { 'cnlab.dev/node': 'simulated' },
+            tolerations: [{ key: 'cnlab.dev/simulated', operator: 'Exists', effect: 'NoSchedule' }],
+            containers: [{ name: 'web', image: 'nginx:1.26', ports: [{ containerPort: 80 }] }],
+          },
         },
       },
     },
@@ -112,7 +118,8 @@ test('status names the provider, version, API URL, nodes and health', async () =
   assert.match(status.stdout, /^provider: +local$/m);
   assert.match(status.stdout, new RegExp(`^version: +${versions.kubernetes.replaceAll('.', '\\.')}$`, 'm'));
   assert.match(status.stdout, /^api: +https:\/\/127\.0\.0\.1:\d+$/m);
-  assert.match(status.stdout, /^nodes: +2 \(2 Ready\)$/m);
+  // Two simulated nodes and the real one.
+  assert.match(status.stdout, /^nodes: +3 \(3 Ready\)$/m);
   assert.match(status.stdout, /^health: +healthy$/m);
 });
 
@@ -133,7 +140,7 @@ test('the admin kubeconfig and the PKI are readable by the platform user only', 
   assert.equal((await stat(clusterDir)).mode & 0o077, 0);
 });
 
-test('kubectl exec never runs a command on the host', async () => {
+test('kubectl exec into a simulated pod never runs a command on the host', async () => {
   const pod = (await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace, labelSelector: 'app=web' })).items[0];
   const marker = join(stateDir, 'exec-escaped');
   const result = await kubectl('exec', '-n', namespace, String(pod?.metadata?.name), '--', 'touch', marker);

@@ -1,20 +1,63 @@
 import { existsSync } from 'node:fs';
-import { chmod, readFile, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { parse, stringify } from 'yaml';
 import { CnlabError } from '../../errors.ts';
 import { run, tail } from '../../exec.ts';
 import { projectRoot, stateDir } from '../../paths.ts';
 import { isAlive } from '../../process.ts';
 import type { Progress } from '../../progress.ts';
-import { waitHealthy } from '../health.ts';
-import type { ClusterAccess, ClusterProvider } from '../provider.ts';
-import { cachedToolchain, ensureToolchain, type Toolchain } from './toolchain.ts';
+import { loadKubeConfig, waitHealthy } from '../health.ts';
+import { ensureImages } from '../images/build.ts';
+import { applyAddons, waitForAddons } from './addons.ts';
+import type { ClusterAccess, ClusterProvider, ComponentHealth } from '../provider.ts';
+import { KUBERNETES_SERVICE_IP, type NodePlan, SERVICE_CIDR } from './node/plan.ts';
+import { nodePreflight } from './node/preflight.ts';
+import { nodeComponents, nodeLogTails, nodePlan, REAL_NODE_LABEL, savedNodePlan, startNode, stopNode } from './node/runtime.ts';
+import { cachedToolchain, ensureNodeToolchain, ensureToolchain, type Toolchain } from './toolchain.ts';
 
 /** Simulated nodes: enough for scheduling, spreading and anti-affinity to mean something. */
 export const LOCAL_NODE_COUNT = 2;
+/** On simulated nodes, so ordinary pods go to the real node and only those that tolerate it are simulated. */
+export const SIMULATED_TAINT = { key: 'cnlab.dev/simulated', value: 'true', effect: 'NoSchedule' } as const;
 
 const configFile = join(projectRoot, 'server', 'cluster', 'local', 'kwokctl.yaml');
+
+/**
+ * kwokctl's settings for one cluster: the shared file, plus what the real node needs of the
+ * control plane (its address in the API server's certificate and as the advertised endpoint, a
+ * client certificate for calls to the kubelet) and kwok kept to its own nodes.
+ */
+async function clusterConfig(clusterDir: string, plan: NodePlan | undefined): Promise<string> {
+  const config = parse(await readFile(configFile, 'utf8')) as { options: Record<string, unknown>; componentsPatches?: unknown[] };
+  const arg = (key: string, value: string, override = false) => ({ key, value, override });
+  const pki = join(clusterDir, 'pki');
+  config.componentsPatches = [
+    {
+      name: 'kube-apiserver',
+      extraArgs: [
+        arg('service-cluster-ip-range', SERVICE_CIDR),
+        ...(plan
+          ? [
+              arg('advertise-address', plan.nodeIp),
+              arg('kubelet-client-certificate', join(pki, 'admin.crt')),
+              arg('kubelet-client-key', join(pki, 'admin.key')),
+              arg('kubelet-preferred-address-types', 'InternalIP'),
+            ]
+          : []),
+      ],
+    },
+    // kwok's default is to manage every node, and it would fight the kubelet over the real one.
+    {
+      name: 'kwok-controller',
+      extraArgs: [arg('manage-all-nodes', 'false', true), arg('manage-nodes-with-annotation-selector', 'kwok.x-k8s.io/node=fake')],
+    },
+  ];
+  if (plan) config.options.kubeApiserverCertSANs = [plan.nodeIp, KUBERNETES_SERVICE_IP];
+  return stringify(config);
+}
 
 export function localProvider(options: { clusterName: string; apiPort?: number }): ClusterProvider {
   const workdir = join(stateDir(), 'kwok');
@@ -45,14 +88,17 @@ export function localProvider(options: { clusterName: string; apiPort?: number }
   const deleteCluster = (toolchain: Toolchain) =>
     kwokctl(toolchain, ['delete', 'cluster', '--kubeconfig', join(clusterDir, 'kwokctl-contexts.yaml')]);
 
-  async function create(toolchain: Toolchain, progress: Progress): Promise<void> {
+  async function create(toolchain: Toolchain, plan: NodePlan | undefined, progress: Progress): Promise<void> {
     if (options.apiPort !== undefined) await assertPortFree(options.apiPort);
+    const generatedConfig = join(workdir, `${options.clusterName}.kwokctl.yaml`);
+    await mkdir(workdir, { recursive: true });
+    await writeFile(generatedConfig, await clusterConfig(clusterDir, plan));
     const created = await progress.step(`start the control plane (cluster "${options.clusterName}")`, () =>
       kwokctl(toolchain, [
         'create',
         'cluster',
         '--config',
-        configFile,
+        generatedConfig,
         '--kubeconfig',
         '',
         ...(options.apiPort === undefined ? [] : ['--kube-apiserver-port', String(options.apiPort)]),
@@ -69,6 +115,54 @@ export function localProvider(options: { clusterName: string; apiPort?: number }
       kwokctl(toolchain, ['scale', 'node', '--replicas', String(LOCAL_NODE_COUNT)]),
     );
     if (scaled.code !== 0) throw failed('add nodes', scaled);
+    if (plan) await taintSimulatedNodes();
+  }
+
+  async function taintSimulatedNodes(): Promise<void> {
+    const core = loadKubeConfig(access).makeApiClient(CoreV1Api);
+    const nodes = (await core.listNode()).items.filter((node) => node.metadata?.annotations?.['kwok.x-k8s.io/node'] === 'fake');
+    await Promise.all(
+      nodes.map((node) =>
+        core.patchNode({
+          name: node.metadata?.name as string,
+          body: { metadata: { labels: { [SIMULATED_TAINT.key]: 'true', [REAL_NODE_LABEL]: 'simulated' } }, spec: { taints: [SIMULATED_TAINT] } },
+        }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
+      ),
+    );
+  }
+
+  /** The real node, where the machine allows one; otherwise why not, said once and loudly. */
+  async function realNodePlan(progress: Progress): Promise<NodePlan | undefined> {
+    const preflight = await nodePreflight();
+    if (preflight.ok) return nodePlan(options.clusterName);
+    progress.info(`WARNING: no real node: ${preflight.reason}. Pods will only be simulated (kwok): nothing runs in them.`);
+    return undefined;
+  }
+
+  async function apiPortOf(): Promise<number> {
+    return Number(new URL(loadKubeConfig(access).getCurrentCluster()?.server as string).port);
+  }
+
+  async function bringUpNode(plan: NodePlan, progress: Progress): Promise<void> {
+    const [nodeToolchain, images] = [await ensureNodeToolchain(progress), await ensureImages(progress)];
+    const kc = loadKubeConfig(access);
+    await progress.step('cluster add-ons: apply', () => applyAddons(kc));
+    await startNode(
+      {
+        plan,
+        kc,
+        apiPort: await apiPortOf(),
+        ca: { certFile: join(clusterDir, 'pki', 'ca.crt'), keyFile: join(clusterDir, 'pki', 'ca.key') },
+        toolchain: nodeToolchain,
+        registryStorage: images.storageDir,
+      },
+      progress,
+    );
+  }
+
+  /** Whether the real node of this cluster is running with every component healthy. */
+  async function nodeHealthy(plan: NodePlan): Promise<boolean> {
+    return (await nodeComponents(plan, await apiPortOf())).every((component) => component.healthy);
   }
 
   // The folder holds the CA key and the admin client key: only the platform's user may read it.
@@ -78,27 +172,41 @@ export function localProvider(options: { clusterName: string; apiPort?: number }
     await chmod(access.kubeconfig, 0o600);
   }
 
-  async function waitForNodes(progress: Progress): Promise<void> {
-    const health = await progress.step(`wait for ${LOCAL_NODE_COUNT} Ready nodes`, () =>
-      waitHealthy(access, LOCAL_NODE_COUNT, 60_000),
-    );
-    if (!health.healthy || health.readyNodes < LOCAL_NODE_COUNT) {
+  async function waitForNodes(plan: NodePlan | undefined, progress: Progress): Promise<void> {
+    const expected = LOCAL_NODE_COUNT + (plan ? 1 : 0);
+    const health = await progress.step(`wait for ${expected} Ready nodes`, () => waitHealthy(access, expected, plan ? 90_000 : 60_000));
+    if (!health.healthy || health.readyNodes < expected) {
       throw new CnlabError(
-        `the local cluster did not become healthy: ${health.message ?? `${health.readyNodes} of ${LOCAL_NODE_COUNT} nodes Ready`}`,
-        `run \`cnlab cluster down\` and then \`cnlab cluster up\`; component logs are in ${join(clusterDir, 'logs')}`,
+        `the local cluster did not become healthy: ${health.message ?? `${health.readyNodes} of ${expected} nodes Ready`}${plan ? `\n${await nodeLogTails(plan)}` : ''}`,
+        `run \`cnlab cluster down\` and then \`cnlab cluster up\`; component logs are in ${join(clusterDir, 'logs')}${plan ? ` and ${join(plan.dir, 'logs')}` : ''}`,
       );
     }
+  }
+
+  /** The control plane's processes (kwokctl's pid files) and, where there is one, the real node's. */
+  async function components(): Promise<ComponentHealth[]> {
+    if (!(await exists())) return [];
+    const controlPlane = (await componentPids(clusterDir)).map(({ pidFile, pid }) => {
+      const name = pidFile.split('/').pop()?.replace(/\.pid$/, '') ?? pidFile;
+      const alive = isAlive(pid);
+      return { name, healthy: alive, detail: alive ? 'running' : 'is not running', log: join(clusterDir, 'logs', `${name}.log`) };
+    });
+    const plan = await savedNodePlan(options.clusterName);
+    return plan ? [...controlPlane, ...(await nodeComponents(plan, await apiPortOf()))] : controlPlane;
   }
 
   return {
     name: 'local',
     exists,
+    components,
 
     async up(progress) {
       const toolchain = await ensureToolchain(progress);
       if (await exists()) {
-        const health = await waitHealthy(access, LOCAL_NODE_COUNT, 0);
-        if (health.healthy && health.readyNodes >= LOCAL_NODE_COUNT) {
+        const plan = await savedNodePlan(options.clusterName);
+        const expected = LOCAL_NODE_COUNT + (plan ? 1 : 0);
+        const health = await waitHealthy(access, expected, 0);
+        if (health.healthy && health.readyNodes >= expected && (!plan || (await nodeHealthy(plan)))) {
           progress.info(`cluster "${options.clusterName}" is already up at ${health.apiUrl}`);
           return access;
         }
@@ -108,16 +216,24 @@ export function localProvider(options: { clusterName: string; apiPort?: number }
         if (started.code !== 0) {
           progress.info(`restart failed; recreating the cluster:\n${tail(started.stderr, 5)}`);
           await deleteCluster(toolchain);
-          await create(toolchain, progress);
+          await create(toolchain, plan, progress);
         }
+        if (plan && !(await nodeHealthy(plan))) await bringUpNode(plan, progress);
+        await waitForNodes(plan, progress);
+        if (plan) await progress.step('cluster add-ons: wait for DNS', () => waitForAddons(loadKubeConfig(access)));
       } else {
-        await create(toolchain, progress);
+        const plan = await realNodePlan(progress);
+        await create(toolchain, plan, progress);
+        if (plan) await bringUpNode(plan, progress);
+        await waitForNodes(plan, progress);
+        if (plan) await progress.step('cluster add-ons: wait for DNS', () => waitForAddons(loadKubeConfig(access)));
       }
-      await waitForNodes(progress);
       return access;
     },
 
     async down(progress) {
+      const plan = await savedNodePlan(options.clusterName);
+      if (plan) await progress.step('stop the real node', () => stopNode(plan));
       if (!(await exists())) {
         progress.info(`no local cluster "${options.clusterName}" to stop`);
         return;

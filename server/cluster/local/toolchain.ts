@@ -31,49 +31,47 @@ type Component = {
 const STAMP = 'cnlab-complete.json';
 type Stamp = { id: string; sizes: Record<string, number> };
 
-const kubernetesCommands = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'];
+const controlPlaneCommands = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'];
+// The real node's agents, from the same version and wrapper module as the control plane; a
+// component of their own so adding them never rebuilds the control plane's cache folder.
+const nodeCommands = ['kubelet', 'kube-proxy'];
+
+/** Builds Kubernetes commands from the published module, stamped so they report the true version. */
+async function buildKubernetes(commands: string[], goTool: Go, workDir: string, outDir: string, progress: Progress): Promise<void> {
+  const version = versions.kubernetes;
+  const downloaded = await progress.step(`kubernetes ${version}: download module`, () =>
+    goJson(goTool, workDir, ['mod', 'download', '-json', `k8s.io/kubernetes@${version}`]),
+  );
+  const goMod = await readFile(String(downloaded.GoMod), 'utf8');
+  const info = JSON.parse(await readFile(String(downloaded.Info), 'utf8')) as { Time: string };
+  await writeFile(join(workDir, 'go.mod'), kubernetesWrapperGoMod(goMod, version));
+  await writeFile(
+    join(workDir, 'tools.go'),
+    `//go:build tools\n\n// Package tools pins the Kubernetes commands this module builds.\npackage tools\n\nimport (\n${commands
+      .map((command) => `\t_ "k8s.io/kubernetes/cmd/${command}"`)
+      .join('\n')}\n)\n`,
+  );
+  await progress.step(`kubernetes ${version}: resolve dependencies`, () => go(goTool, workDir, ['mod', 'tidy']));
+  const [major, minor] = version.slice(1).split('.');
+  const stamp = (name: string, value: string) => `-X k8s.io/component-base/version.${name}=${value}`;
+  const ldflags = [
+    '-s -w',
+    stamp('gitVersion', version),
+    stamp('gitMajor', String(major)),
+    stamp('gitMinor', String(minor)),
+    stamp('gitTreeState', 'clean'),
+    stamp('buildDate', info.Time),
+  ].join(' ');
+  await progress.step(`kubernetes ${version}: compile ${commands.join(', ')}`, () =>
+    go(goTool, workDir, ['build', '-trimpath', '-ldflags', ldflags, '-o', `${outDir}/`, ...commands.map((command) => `k8s.io/kubernetes/cmd/${command}`)]),
+  );
+}
 
 const components: Component[] = [
   {
     id: `kubernetes-${versions.kubernetes}`,
-    binaries: kubernetesCommands,
-    async build(goTool, workDir, outDir, progress) {
-      const version = versions.kubernetes;
-      const downloaded = await progress.step(`kubernetes ${version}: download module`, () =>
-        goJson(goTool, workDir, ['mod', 'download', '-json', `k8s.io/kubernetes@${version}`]),
-      );
-      const goMod = await readFile(String(downloaded.GoMod), 'utf8');
-      const info = JSON.parse(await readFile(String(downloaded.Info), 'utf8')) as { Time: string };
-      await writeFile(join(workDir, 'go.mod'), kubernetesWrapperGoMod(goMod, version));
-      await writeFile(
-        join(workDir, 'tools.go'),
-        `//go:build tools\n\n// Package tools pins the Kubernetes commands this module builds.\npackage tools\n\nimport (\n${kubernetesCommands
-          .map((command) => `\t_ "k8s.io/kubernetes/cmd/${command}"`)
-          .join('\n')}\n)\n`,
-      );
-      await progress.step(`kubernetes ${version}: resolve dependencies`, () => go(goTool, workDir, ['mod', 'tidy']));
-      const [major, minor] = version.slice(1).split('.');
-      const stamp = (name: string, value: string) => `-X k8s.io/component-base/version.${name}=${value}`;
-      const ldflags = [
-        '-s -w',
-        stamp('gitVersion', version),
-        stamp('gitMajor', String(major)),
-        stamp('gitMinor', String(minor)),
-        stamp('gitTreeState', 'clean'),
-        stamp('buildDate', info.Time),
-      ].join(' ');
-      await progress.step(`kubernetes ${version}: compile ${kubernetesCommands.join(', ')} (the long part)`, () =>
-        go(goTool, workDir, [
-          'build',
-          '-trimpath',
-          '-ldflags',
-          ldflags,
-          '-o',
-          `${outDir}/`,
-          ...kubernetesCommands.map((command) => `k8s.io/kubernetes/cmd/${command}`),
-        ]),
-      );
-    },
+    binaries: controlPlaneCommands,
+    build: (goTool, workDir, outDir, progress) => buildKubernetes(controlPlaneCommands, goTool, workDir, outDir, progress),
   },
   {
     id: `etcd-${versions.etcd}`,
@@ -111,6 +109,119 @@ const components: Component[] = [
   },
 ];
 
+/** CoreDNS's plugins of a kubeadm Corefile: cluster names only, no cloud DNS providers to compile. */
+const corednsPlugins = ['cache', 'errors', 'forward', 'health', 'kubernetes', 'loadbalance', 'log', 'loop', 'metrics', 'ready', 'reload'];
+
+/** What the real node runs beside the control plane; built only where a real node can run. */
+const nodeComponents: Component[] = [
+  {
+    id: `kubernetes-node-${versions.kubernetes}`,
+    binaries: nodeCommands,
+    build: (goTool, workDir, outDir, progress) => buildKubernetes(nodeCommands, goTool, workDir, outDir, progress),
+  },
+  {
+    id: `containerd-${versions.containerd}`,
+    binaries: ['containerd', 'containerd-shim-runc-v2', 'ctr'],
+    async build(goTool, workDir, outDir, progress) {
+      // Without cgo only the btrfs snapshotter is lost; the node uses overlayfs.
+      await progress.step(`containerd ${versions.containerd}: go install containerd, its runc shim, ctr`, () =>
+        go({ ...goTool, env: { ...goTool.env, GOBIN: outDir } }, workDir, [
+          'install',
+          '-trimpath',
+          '-tags',
+          'urfave_cli_no_docs',
+          '-ldflags',
+          `-s -w -X github.com/containerd/containerd/v2/version.Version=${versions.containerd}`,
+          ...['containerd', 'containerd-shim-runc-v2', 'ctr'].map((command) => `github.com/containerd/containerd/v2/cmd/${command}@${versions.containerd}`),
+        ]),
+      );
+    },
+  },
+  {
+    id: `runc-${versions.runc}`,
+    binaries: ['runc'],
+    async build(goTool, workDir, outDir, progress) {
+      // runc's namespace setup (nsexec) is C, and seccomp filters need libseccomp: the one cgo build.
+      await progress.step(`runc ${versions.runc}: go install (cgo, libseccomp)`, () =>
+        go({ ...goTool, env: { ...goTool.env, GOBIN: outDir, CGO_ENABLED: '1' } }, workDir, [
+          'install',
+          '-trimpath',
+          '-tags',
+          'seccomp',
+          '-ldflags',
+          `-s -w -X main.version=${versions.runc.replace(/^v/, '')}`,
+          `github.com/opencontainers/runc@${versions.runc}`,
+        ]),
+      );
+    },
+  },
+  {
+    id: `coredns-${versions.coredns}`,
+    binaries: ['coredns'],
+    async build(goTool, workDir, outDir, progress) {
+      const main = `// CoreDNS with the plugins a cluster's DNS needs; its main is CoreDNS's own.\npackage main\n\nimport (\n${corednsPlugins
+        .map((plugin) => `\t_ "github.com/coredns/coredns/plugin/${plugin}"\n`)
+        .join('')}\n\t"github.com/coredns/coredns/coremain"\n)\n\nfunc main() { coremain.Run() }\n`;
+      await buildAgainstKubernetes({ module: 'github.com/coredns/coredns', version: versions.coredns, files: { 'main.go': main }, target: '.', binary: 'coredns' }, goTool, workDir, outDir, progress);
+    },
+  },
+  {
+    id: `kube-router-${versions.kubeRouter}`,
+    binaries: ['kube-router'],
+    async build(goTool, workDir, outDir, progress) {
+      const tools = '//go:build tools\n\n// Package tools pins the command this module builds.\npackage tools\n\nimport _ "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router"\n';
+      await buildAgainstKubernetes(
+        { module: 'github.com/cloudnativelabs/kube-router/v2', version: versions.kubeRouter, files: { 'tools.go': tools }, target: 'github.com/cloudnativelabs/kube-router/v2/cmd/kube-router', binary: 'kube-router' },
+        goTool,
+        workDir,
+        outDir,
+        progress,
+      );
+    },
+  },
+];
+
+/** Absolute paths of the real node's binaries. */
+export type NodeToolchain = {
+  kubelet: string;
+  kubeProxy: string;
+  containerd: string;
+  ctr: string;
+  runc: string;
+  /** containerd finds its shim on PATH: this folder goes first on the node's PATH. */
+  containerdBinDir: string;
+  /** Runs as a pod: its binary becomes an image of the catalogue. */
+  coredns: string;
+  /** NetworkPolicy enforcement (its firewall only: kube-proxy routes Services, the bridge carries pods). */
+  kubeRouter: string;
+};
+
+/**
+ * Builds a Go program that uses the Kubernetes libraries against the control plane's own
+ * versions of them (the wrapper module's replace list): it shares their compiled packages
+ * instead of compiling another client-go, and takes the newer of its own and Kubernetes'
+ * dependencies (so an older release is built with current, patched libraries).
+ */
+async function buildAgainstKubernetes(
+  program: { module: string; version: string; files: Record<string, string>; target: string; binary: string },
+  goTool: Go,
+  workDir: string,
+  outDir: string,
+  progress: Progress,
+): Promise<void> {
+  const name = `${program.binary} ${program.version}`;
+  const downloaded = await progress.step(`${name}: read the Kubernetes module list`, () =>
+    goJson(goTool, workDir, ['mod', 'download', '-json', `k8s.io/kubernetes@${versions.kubernetes}`]),
+  );
+  const goMod = kubernetesWrapperGoMod(await readFile(String(downloaded.GoMod), 'utf8'), versions.kubernetes)
+    .replace('module cnlab.local/kubernetes-build', `module cnlab.local/${program.binary}-build`)
+    .replace(`require k8s.io/kubernetes ${versions.kubernetes}`, `require ${program.module} ${program.version}`);
+  await writeFile(join(workDir, 'go.mod'), goMod);
+  for (const [file, text] of Object.entries(program.files)) await writeFile(join(workDir, file), text);
+  await progress.step(`${name}: resolve dependencies`, () => go(goTool, workDir, ['mod', 'tidy']));
+  await progress.step(`${name}: compile`, () => go(goTool, workDir, ['build', '-trimpath', '-ldflags', '-s -w', '-o', join(outDir, program.binary), program.target]));
+}
+
 function binDir(component: Component): string {
   return join(cacheDir(), 'bin', component.id);
 }
@@ -146,24 +257,57 @@ function toolchainPaths(): Toolchain {
   };
 }
 
-/** Builds whatever part of the pinned toolchain is missing or damaged, then returns it. */
-export async function ensureToolchain(progress: Progress): Promise<Toolchain> {
-  for (const component of components) {
+async function ensureComponents(list: Component[], progress: Progress): Promise<void> {
+  for (const component of list) {
     if (await isComplete(component)) continue;
     if (existsSync(binDir(component))) progress.info(`${component.id}: cached binaries are incomplete; rebuilding`);
     await buildComponent(component, progress);
   }
+}
+
+async function allComplete(list: Component[]): Promise<boolean> {
+  for (const component of list) if (!(await isComplete(component))) return false;
+  return true;
+}
+
+/** Builds whatever part of the pinned control plane is missing or damaged, then returns it. */
+export async function ensureToolchain(progress: Progress): Promise<Toolchain> {
+  await ensureComponents(components, progress);
   return toolchainPaths();
 }
 
 /** The toolchain if it is already fully built, without building anything. */
 export async function cachedToolchain(): Promise<Toolchain | undefined> {
-  for (const component of components) if (!(await isComplete(component))) return undefined;
-  return toolchainPaths();
+  return (await allComplete(components)) ? toolchainPaths() : undefined;
+}
+
+function nodeToolchainPaths(): NodeToolchain {
+  const path = (id: string, name: string) => join(cacheDir(), 'bin', id, name);
+  const containerdDir = join(cacheDir(), 'bin', `containerd-${versions.containerd}`);
+  return {
+    kubelet: path(`kubernetes-node-${versions.kubernetes}`, 'kubelet'),
+    kubeProxy: path(`kubernetes-node-${versions.kubernetes}`, 'kube-proxy'),
+    containerd: join(containerdDir, 'containerd'),
+    ctr: join(containerdDir, 'ctr'),
+    runc: path(`runc-${versions.runc}`, 'runc'),
+    containerdBinDir: containerdDir,
+    coredns: path(`coredns-${versions.coredns}`, 'coredns'),
+    kubeRouter: path(`kube-router-${versions.kubeRouter}`, 'kube-router'),
+  };
+}
+
+/** Builds the real node's binaries where missing (the kubelet shares the control plane's Go build cache). */
+export async function ensureNodeToolchain(progress: Progress): Promise<NodeToolchain> {
+  await ensureComponents(nodeComponents, progress);
+  return nodeToolchainPaths();
+}
+
+export async function cachedNodeToolchain(): Promise<NodeToolchain | undefined> {
+  return (await allComplete(nodeComponents)) ? nodeToolchainPaths() : undefined;
 }
 
 async function buildComponent(component: Component, progress: Progress): Promise<void> {
-  const goTool = await findGo('the local provider builds Kubernetes, etcd and kwok from source with it');
+  const goTool = await findGo('the local provider builds Kubernetes, etcd, kwok and the node runtime from source with it');
   const root = join(cacheDir(), 'bin');
   await mkdir(root, { recursive: true });
   // Leftovers of an interrupted build are never reused; a build still running elsewhere is left alone.

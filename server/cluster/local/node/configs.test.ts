@@ -1,0 +1,77 @@
+// The node's configuration as text: what a mistake here would silently change on a real node.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parse } from 'yaml';
+import { cniConfig, containerdConfig, hostGuard, kubeletConfig, nodeGuard, nodePaths, registryHosts } from './configs.ts';
+import { linkAddresses, planNode, POD_CIDR, SERVICE_CIDR } from './plan.ts';
+
+const plan = planNode('cnlab-unit', 3);
+const paths = nodePaths(plan.dir);
+
+test('each slot is its own /30: host and node addresses never repeat across slots', () => {
+  const seen = new Set<string>();
+  for (let slot = 0; slot < 2000; slot += 1) {
+    const { hostIp, nodeIp } = linkAddresses(slot);
+    for (const address of [hostIp, nodeIp]) {
+      assert.ok(!seen.has(address), `${address} reused at slot ${slot}`);
+      seen.add(address);
+      assert.match(address, /^172\.30\.\d{1,3}\.\d{1,3}$/);
+    }
+  }
+  assert.throws(() => linkAddresses(16384));
+});
+
+test('the interface name fits Linux limits and differs between state folders', () => {
+  assert.ok(plan.hostInterface.length <= 15, plan.hostInterface);
+  process.env.CNLAB_STATE_DIR = '/tmp/another-state';
+  try {
+    assert.notEqual(planNode('cnlab-unit', 3).id, plan.id);
+  } finally {
+    delete process.env.CNLAB_STATE_DIR;
+  }
+});
+
+test('pod and Service ranges do not overlap kwok simulated pod addresses (10.0.0.0/16)', () => {
+  assert.ok(!SERVICE_CIDR.startsWith('10.0.'));
+  assert.ok(!POD_CIDR.startsWith('10.0.'));
+});
+
+test('containerd keeps every path under the node folder and never lowers oom_score_adj', () => {
+  const toml = containerdConfig(paths, '/opt/runc');
+  for (const line of toml.split('\n').filter((row) => row.includes('"/'))) {
+    const value = line.split('"')[1] as string;
+    if (value === '/usr/lib/cni') continue;
+    assert.ok(value.startsWith(plan.dir) || value === '/opt/runc', `path outside the node folder: ${line.trim()}`);
+  }
+  assert.match(toml, /restrict_oom_score_adj = true/);
+  assert.match(toml, /netns_mounts_under = ".*\/run\/netns"/);
+});
+
+test('the registry mirror is the only host containerd may pull from', () => {
+  const hosts = registryHosts('172.30.0.2:5000', 'docker.io');
+  assert.match(hosts, /^server = "http:\/\/172\.30\.0\.2:5000\/v2\/docker\.io"$/m);
+  assert.match(hosts, /capabilities = \["pull", "resolve"\]/);
+});
+
+test('pods get no masquerade, so nothing they send leaves the machine', () => {
+  const cni = JSON.parse(cniConfig(plan)) as { plugins: { type: string; ipMasq?: boolean }[] };
+  assert.equal(cni.plugins.find((plugin) => plugin.type === 'bridge')?.ipMasq, false);
+});
+
+test('the kubelet refuses anonymous calls and listens on the node address only', () => {
+  const kubelet = parse(kubeletConfig(plan, paths, '/ca.crt')) as Record<string, any>;
+  assert.equal(kubelet.authentication.anonymous.enabled, false);
+  assert.equal(kubelet.authorization.mode, 'Webhook');
+  assert.equal(kubelet.readOnlyPort, 0);
+  assert.equal(kubelet.address, plan.nodeIp);
+  assert.equal(kubelet.podLogsDir.startsWith(plan.dir), true);
+});
+
+test('the guards: pods reach only the API port of the node, the host link carries only answers', () => {
+  const guard = nodeGuard(plan, 40123);
+  assert.match(guard, new RegExp(`iifname "${plan.bridge}" ip daddr ${plan.nodeIp.replaceAll('.', '\\.')} tcp dport 40123 accept`));
+  assert.match(guard, new RegExp(`iifname "${plan.bridge}" drop`));
+  const host = hostGuard(plan);
+  assert.match(host, new RegExp(`iifname "${plan.hostInterface}" ct state established,related accept`));
+  assert.match(host, new RegExp(`iifname "${plan.hostInterface}" drop`));
+});

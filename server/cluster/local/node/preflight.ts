@@ -1,0 +1,56 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { run } from '../../../exec.ts';
+
+export type Preflight = { ok: true } | { ok: false; reason: string };
+
+/** Programs the node runs or sets up with, and the Debian package of each (scripts/ensure-system-packages.sh installs them). */
+export const NODE_PROGRAMS: Record<string, string> = {
+  unshare: 'util-linux',
+  nsenter: 'util-linux',
+  ip: 'iproute2',
+  nft: 'nftables',
+  socat: 'socat',
+  tini: 'tini',
+  openssl: 'openssl',
+  'docker-registry': 'docker-registry',
+  iptables: 'iptables',
+  ipset: 'ipset',
+  '/usr/lib/cni/bridge': 'containernetworking-plugins',
+};
+
+const onPath = (program: string) =>
+  program.startsWith('/') ? existsSync(program) : (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(`${dir}/${program}`));
+
+/**
+ * Whether this machine can run a real node, and if not, why in one sentence. The local
+ * provider then runs simulated nodes only and says so.
+ */
+export async function nodePreflight(): Promise<Preflight> {
+  if (process.env.CNLAB_REAL_NODE === 'false') return { ok: false, reason: 'CNLAB_REAL_NODE=false turns the real node off' };
+  if (process.getuid?.() !== 0) {
+    return { ok: false, reason: `a real node needs root (containerd and the kubelet create namespaces, mounts and cgroups), and cnlab runs as uid ${process.getuid?.()}` };
+  }
+  const missing = Object.entries(NODE_PROGRAMS).filter(([program]) => !onPath(program));
+  if (missing.length > 0) {
+    return { ok: false, reason: `the real node needs ${missing.map(([program, pkg]) => `${program} (Debian package ${pkg})`).join(', ')}` };
+  }
+  if (!readFileSync('/proc/filesystems', 'utf8').includes('overlay')) {
+    return { ok: false, reason: 'the kernel has no overlay filesystem, which containerd needs for container images' };
+  }
+  if (cgroupHierarchies().length === 0) return { ok: false, reason: 'no cgroup hierarchy is mounted under /sys/fs/cgroup' };
+  const probe = await run('unshare', ['--pid', '--fork', '--net', '--mount', '--mount-proc', 'true']).catch((error: Error) => ({ code: 127, stderr: error.message }));
+  if (probe.code !== 0) return { ok: false, reason: `this machine does not allow new PID, mount and network namespaces (${probe.stderr.trim()})` };
+  return { ok: true };
+}
+
+/**
+ * Where the node's cgroups go: every cgroup hierarchy mounted, v1 and v2 alike (on a hybrid
+ * machine runc also places containers in the v2 tree beside the v1 controllers).
+ */
+export function cgroupHierarchies(): string[] {
+  return readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' '))
+    .filter((fields) => fields[2] === 'cgroup' || fields[2] === 'cgroup2')
+    .map((fields) => fields[1] as string);
+}
