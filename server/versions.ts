@@ -15,6 +15,10 @@ export const versions = {
   // kernel lacks). v2.1.0 is the release the module proxy serves; it is built with the
   // Kubernetes 1.36 libraries and their newer dependencies.
   kubeRouter: 'v2.1.0',
+  // `kubectl top` and the HorizontalPodAutoscaler; built against Kubernetes 1.36's libraries.
+  metricsServer: 'v0.9.0',
+  // PersistentVolumes as folders on the node (the newest release the module proxy serves).
+  localPathProvisioner: 'v0.0.30',
   // Installed with `go install` where Docker runs; its node image is pinned in kind-config.yaml.
   kind: 'v0.32.0',
 } as const;

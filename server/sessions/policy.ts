@@ -27,6 +27,8 @@ export const namespaceRules: V1PolicyRule[] = [
   { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: ALL },
   { apiGroups: ['networking.k8s.io'], resources: ['ingresses', 'networkpolicies'], verbs: ALL },
   { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: READ },
+  // `kubectl top pods`: metrics-server's measurements of their own pods.
+  { apiGroups: ['metrics.k8s.io'], resources: ['pods'], verbs: READ },
   { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: READ },
   // Roles and bindings are course material (RBAC lessons). The API's escalation check means a
   // learner can only grant what this table already grants them.
@@ -36,6 +38,7 @@ export const namespaceRules: V1PolicyRule[] = [
 /** Read-only rights on cluster-scoped objects the lessons inspect (a ClusterRole, bound per learner). */
 export const clusterReadRules: V1PolicyRule[] = [
   { apiGroups: [''], resources: ['nodes'], verbs: READ },
+  { apiGroups: ['metrics.k8s.io'], resources: ['nodes'], verbs: READ },
   { apiGroups: ['storage.k8s.io'], resources: ['storageclasses'], verbs: READ },
   { apiGroups: ['networking.k8s.io'], resources: ['ingressclasses'], verbs: READ },
 ];

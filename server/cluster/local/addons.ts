@@ -8,18 +8,27 @@ import { CnlabError } from '../../errors.ts';
 
 const addonsDir = join(import.meta.dirname, 'addons');
 
-async function addons(): Promise<KubernetesObject[]> {
+/** What differs between nodes, written in the add-ons as ${NAME}. */
+export type AddonValues = { NODE_VOLUMES: string };
+
+async function addons(values?: AddonValues): Promise<KubernetesObject[]> {
   const objects: KubernetesObject[] = [];
   for (const file of (await readdir(addonsDir)).filter((name) => name.endsWith('.yaml')).sort()) {
-    for (const doc of parseAllDocuments(await readFile(join(addonsDir, file), 'utf8'))) objects.push(doc.toJS() as KubernetesObject);
+    const text = (await readFile(join(addonsDir, file), 'utf8')).replace(/\$\{(\w+)\}/g, (whole, name: string) => {
+      if (!values) return whole;
+      const value = (values as Record<string, string>)[name];
+      if (value === undefined) throw new CnlabError(`${file}: no value for \${${name}}`);
+      return value;
+    });
+    for (const doc of parseAllDocuments(text)) objects.push(doc.toJS() as KubernetesObject);
   }
   return objects;
 }
 
 /** Applies every add-on: before the node starts, so its components find their rights in place. */
-export async function applyAddons(kc: KubeConfig): Promise<void> {
+export async function applyAddons(kc: KubeConfig, values: AddonValues): Promise<void> {
   const client = KubernetesObjectApi.makeApiClient(kc);
-  for (const object of await addons()) await client.patch(object, undefined, undefined, 'cnlab', true, PatchStrategy.ServerSideApply);
+  for (const object of await addons(values)) await client.patch(object, undefined, undefined, 'cnlab', true, PatchStrategy.ServerSideApply);
 }
 
 /** Waits until each Deployment among the add-ons is available. */

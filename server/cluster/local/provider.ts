@@ -14,6 +14,7 @@ import { ensureImages } from '../images/build.ts';
 import { applyAddons, waitForAddons } from './addons.ts';
 import type { ClusterAccess, ClusterProvider, ComponentHealth } from '../provider.ts';
 import { KUBERNETES_SERVICE_IP, type NodePlan, SERVICE_CIDR } from './node/plan.ts';
+import { nodePaths } from './node/configs.ts';
 import { nodePreflight } from './node/preflight.ts';
 import { nodeComponents, nodeLogTails, nodePlan, REAL_NODE_LABEL, savedNodePlan, startNode, stopNode } from './node/runtime.ts';
 import { cachedToolchain, ensureNodeToolchain, ensureToolchain, type Toolchain } from './toolchain.ts';
@@ -45,6 +46,14 @@ async function clusterConfig(clusterDir: string, plan: NodePlan | undefined): Pr
               arg('kubelet-client-certificate', join(pki, 'admin.crt')),
               arg('kubelet-client-key', join(pki, 'admin.key')),
               arg('kubelet-preferred-address-types', 'InternalIP'),
+              // metrics-server runs on the node's network: the API server reaches its endpoint
+              // address directly (it has no route to Service addresses, which live in the node).
+              arg('enable-aggregator-routing', 'true'),
+              arg('requestheader-client-ca-file', join(pki, 'ca.crt')),
+              arg('requestheader-allowed-names', 'kwok-admin'),
+              arg('requestheader-username-headers', 'X-Remote-User'),
+              arg('requestheader-group-headers', 'X-Remote-Group'),
+              arg('requestheader-extra-headers-prefix', 'X-Remote-Extra-'),
             ]
           : []),
       ],
@@ -146,7 +155,7 @@ export function localProvider(options: { clusterName: string; apiPort?: number }
   async function bringUpNode(plan: NodePlan, progress: Progress): Promise<void> {
     const [nodeToolchain, images] = [await ensureNodeToolchain(progress), await ensureImages(progress)];
     const kc = loadKubeConfig(access);
-    await progress.step('cluster add-ons: apply', () => applyAddons(kc));
+    await progress.step('cluster add-ons: apply', () => applyAddons(kc, { NODE_VOLUMES: nodePaths(plan.dir).volumes }));
     await startNode(
       {
         plan,
@@ -220,13 +229,13 @@ export function localProvider(options: { clusterName: string; apiPort?: number }
         }
         if (plan && !(await nodeHealthy(plan))) await bringUpNode(plan, progress);
         await waitForNodes(plan, progress);
-        if (plan) await progress.step('cluster add-ons: wait for DNS', () => waitForAddons(loadKubeConfig(access)));
+        if (plan) await progress.step('cluster add-ons: wait for DNS, storage and metrics', () => waitForAddons(loadKubeConfig(access)));
       } else {
         const plan = await realNodePlan(progress);
         await create(toolchain, plan, progress);
         if (plan) await bringUpNode(plan, progress);
         await waitForNodes(plan, progress);
-        if (plan) await progress.step('cluster add-ons: wait for DNS', () => waitForAddons(loadKubeConfig(access)));
+        if (plan) await progress.step('cluster add-ons: wait for DNS, storage and metrics', () => waitForAddons(loadKubeConfig(access)));
       }
       return access;
     },

@@ -166,12 +166,41 @@ const nodeComponents: Component[] = [
     },
   },
   {
+    id: `metrics-server-${versions.metricsServer}`,
+    binaries: ['metrics-server'],
+    build: (goTool, workDir, outDir, progress) =>
+      buildAgainstKubernetes(
+        { module: 'sigs.k8s.io/metrics-server', version: versions.metricsServer, files: { 'tools.go': toolsGo('sigs.k8s.io/metrics-server/cmd/metrics-server') }, target: 'sigs.k8s.io/metrics-server/cmd/metrics-server', binary: 'metrics-server' },
+        goTool,
+        workDir,
+        outDir,
+        progress,
+      ),
+  },
+  {
+    id: `local-path-provisioner-${versions.localPathProvisioner}`,
+    binaries: ['local-path-provisioner'],
+    build: (goTool, workDir, outDir, progress) =>
+      buildAgainstKubernetes(
+        {
+          module: 'github.com/rancher/local-path-provisioner',
+          version: versions.localPathProvisioner,
+          files: { 'tools.go': toolsGo('github.com/rancher/local-path-provisioner') },
+          target: 'github.com/rancher/local-path-provisioner',
+          binary: 'local-path-provisioner',
+        },
+        goTool,
+        workDir,
+        outDir,
+        progress,
+      ),
+  },
+  {
     id: `kube-router-${versions.kubeRouter}`,
     binaries: ['kube-router'],
     async build(goTool, workDir, outDir, progress) {
-      const tools = '//go:build tools\n\n// Package tools pins the command this module builds.\npackage tools\n\nimport _ "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router"\n';
       await buildAgainstKubernetes(
-        { module: 'github.com/cloudnativelabs/kube-router/v2', version: versions.kubeRouter, files: { 'tools.go': tools }, target: 'github.com/cloudnativelabs/kube-router/v2/cmd/kube-router', binary: 'kube-router' },
+        { module: 'github.com/cloudnativelabs/kube-router/v2', version: versions.kubeRouter, files: { 'tools.go': toolsGo('github.com/cloudnativelabs/kube-router/v2/cmd/kube-router') }, target: 'github.com/cloudnativelabs/kube-router/v2/cmd/kube-router', binary: 'kube-router' },
         goTool,
         workDir,
         outDir,
@@ -194,7 +223,13 @@ export type NodeToolchain = {
   coredns: string;
   /** NetworkPolicy enforcement (its firewall only: kube-proxy routes Services, the bridge carries pods). */
   kubeRouter: string;
+  /** Run as pods, like CoreDNS: resource metrics and local PersistentVolumes. */
+  metricsServer: string;
+  localPathProvisioner: string;
 };
+
+/** A file that makes `go mod tidy` keep a command's module (the wrapper module has no code of its own). */
+const toolsGo = (command: string) => `//go:build tools\n\n// Package tools pins the command this module builds.\npackage tools\n\nimport _ "${command}"\n`;
 
 /**
  * Builds a Go program that uses the Kubernetes libraries against the control plane's own
@@ -293,6 +328,8 @@ function nodeToolchainPaths(): NodeToolchain {
     containerdBinDir: containerdDir,
     coredns: path(`coredns-${versions.coredns}`, 'coredns'),
     kubeRouter: path(`kube-router-${versions.kubeRouter}`, 'kube-router'),
+    metricsServer: path(`metrics-server-${versions.metricsServer}`, 'metrics-server'),
+    localPathProvisioner: path(`local-path-provisioner-${versions.localPathProvisioner}`, 'local-path-provisioner'),
   };
 }
 

@@ -18,6 +18,8 @@ export function nodePaths(dir: string) {
     containerdSocket: `${run}/containerd/containerd.sock`,
     kubeletRoot: `${dir}/kubelet`,
     podLogs: `${dir}/pod-logs`,
+    /** PersistentVolumes of the local-path provisioner. */
+    volumes: `${dir}/volumes`,
     /** The host end of the API relay: a Unix socket, so the node needs no open port on the host. */
     apiSocket: `${dir}/api.sock`,
     networkReady: `${dir}/network-ready`,

@@ -166,7 +166,7 @@ export async function startNode(start: NodeStart, progress: Progress): Promise<v
   const { plan, apiPort, ca, toolchain } = start;
   const paths = nodePaths(plan.dir);
   await stopNode(plan, { keepPlan: true });
-  for (const dir of [NODE_ROOT, plan.dir, paths.run, paths.kubeletRoot, paths.podLogs]) {
+  for (const dir of [NODE_ROOT, plan.dir, paths.run, paths.kubeletRoot, paths.podLogs, paths.volumes]) {
     await mkdir(dir, { recursive: true });
     await chmod(dir, 0o711);
   }
