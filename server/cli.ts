@@ -13,7 +13,7 @@ import { formatGrade, formatWorkshopGrade, type GradeFormat } from './labs/repor
 import { gradingToken } from './http/grading-api.ts';
 import { stateDir } from './paths.ts';
 import { learnerNamespace } from './sessions/provision.ts';
-import { createProgress } from './progress.ts';
+import { createSteps } from './steps.ts';
 import { sessionManagerFor } from './sessions/for-cluster.ts';
 import { openStore } from './store/open.ts';
 import { createWorkshop } from './workshops/workshops.ts';
@@ -36,7 +36,7 @@ cluster
   .addOption(providerOption())
   .addOption(contextOption())
   .action(async (flags: ClusterFlags) => {
-    const progress = createProgress();
+    const progress = createSteps();
     const provider = await chooseProvider(choice(flags), progress);
     const access = await provider.up(progress);
     await writeRecord(access);
@@ -48,7 +48,7 @@ cluster
   .command('build')
   .description("build the local provider's Kubernetes, etcd and kwok binaries into the cache, or check they are there")
   .action(async () => {
-    const progress = createProgress();
+    const progress = createSteps();
     const toolchain = await ensureToolchain(progress);
     progress.info(`binaries ready in ${dirname(toolchain.kubectl)} and beside it (${progress.elapsed().toFixed(1)}s)`);
   });
@@ -58,7 +58,7 @@ cluster
   .description('stop the cluster and leave nothing running')
   .addOption(providerOption())
   .action(async (flags: ClusterFlags) => {
-    const progress = createProgress();
+    const progress = createSteps();
     const provider = await currentProvider(choice(flags));
     if (!provider) {
       progress.info('no cluster is up');
@@ -128,7 +128,7 @@ labs
   .argument('[ids...]', 'labs to test (default: all)')
   .option('--json', 'print the results as JSON')
   .action(async (ids: string[], flags: { json?: boolean }) => {
-    const progress = createProgress();
+    const progress = createSteps();
     const all = await loadLabs();
     const unknown = ids.filter((id) => !all.some((lab) => lab.definition.id === id));
     if (unknown.length > 0) throw new CnlabError(`no lab named ${unknown.join(', ')}`, `labs are: ${all.map((lab) => lab.definition.id).join(', ')}`);

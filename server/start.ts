@@ -8,7 +8,7 @@ import { gradingToken } from './http/grading-api.ts';
 import { cookieSecret } from './http/identity.ts';
 import { logger } from './log.ts';
 import { stateDir } from './paths.ts';
-import { createProgress } from './progress.ts';
+import { createSteps } from './steps.ts';
 import { sessionManagerFor } from './sessions/for-cluster.ts';
 import { sessionSettings } from './sessions/settings.ts';
 import { openStore } from './store/open.ts';
@@ -19,7 +19,7 @@ export type StartOptions = ProviderChoice & { host: string; port: number };
 
 /** `npm start`: cluster up, site built, server listening; then says where to go. */
 export async function startPlatform(options: StartOptions): Promise<void> {
-  const progress = createProgress();
+  const progress = createSteps();
   const provider = await chooseProvider(options, progress);
   const access = await provider.up(progress);
   await writeRecord(access);

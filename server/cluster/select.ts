@@ -1,5 +1,5 @@
 import { CnlabError } from '../errors.ts';
-import type { Progress } from '../progress.ts';
+import type { Steps } from '../steps.ts';
 import { dockerDaemon } from './docker.ts';
 import { kindProvider } from './kind/provider.ts';
 import { kubeconfigProvider } from './kubeconfig-provider.ts';
@@ -47,16 +47,16 @@ function parseProvider(requested: string): ProviderName | 'auto' {
  * The provider for `up`: the one asked for, else kind where a Docker daemon answers, else the
  * embedded local control plane.
  */
-export async function chooseProvider(choice: ProviderChoice, progress: Progress): Promise<ClusterProvider> {
+export async function chooseProvider(choice: ProviderChoice, steps: Steps): Promise<ClusterProvider> {
   const requested = parseProvider(choice.requested ?? process.env.CNLAB_PROVIDER ?? 'auto');
   if (requested !== 'auto') return providerByName(requested, choice.context);
   const docker = await dockerDaemon();
   if (docker.state === 'ok') {
-    progress.info(`Docker ${docker.version} answers: using the kind provider`);
+    steps.info(`Docker ${docker.version} answers: using the kind provider`);
     return providerByName('kind');
   }
   if (docker.state === 'broken') {
-    progress.info(`Docker is installed but its daemon is not usable (${docker.reason}): using the local provider`);
+    steps.info(`Docker is installed but its daemon is not usable (${docker.reason}): using the local provider`);
   }
   return providerByName('local');
 }

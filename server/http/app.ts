@@ -6,7 +6,7 @@ import { type ClusterHealth, probeCluster } from '../cluster/health.ts';
 import type { ClusterAccess } from '../cluster/provider.ts';
 import type { Quiz } from '../course/schema.ts';
 import type { Lab } from '../labs/load.ts';
-import type { AutoGrader } from '../labs/progress.ts';
+import type { AutoGrader } from '../labs/auto-grader.ts';
 import { registry } from '../metrics.ts';
 import type { SessionManager } from '../sessions/manager.ts';
 import type { ProgressStore } from '../store/store.ts';

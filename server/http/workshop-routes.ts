@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { Lab } from '../labs/load.ts';
 import type { ProgressStore, Workshop } from '../store/store.ts';
-import type { AutoGrader } from '../labs/progress.ts';
+import type { AutoGrader } from '../labs/auto-grader.ts';
 import type { SessionManager } from '../sessions/manager.ts';
 import { ownerLabel } from '../sessions/provision.ts';
 import { hashToken } from '../workshops/workshops.ts';

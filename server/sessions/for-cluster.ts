@@ -3,10 +3,10 @@ import { loadKubeConfig } from '../cluster/health.ts';
 import { ensureToolchain } from '../cluster/local/toolchain.ts';
 import type { ClusterAccess } from '../cluster/provider.ts';
 import { type Lab, loadLabs } from '../labs/load.ts';
-import { type AutoGrader, autoGrader } from '../labs/progress.ts';
+import { type AutoGrader, autoGrader } from '../labs/auto-grader.ts';
 import { logger } from '../log.ts';
 import { stateDir } from '../paths.ts';
-import type { Progress } from '../progress.ts';
+import type { Steps } from '../steps.ts';
 import { SessionManager } from './manager.ts';
 import { defaultLimits } from './sandbox.ts';
 import type { ProgressStore } from '../store/store.ts';
@@ -15,11 +15,11 @@ import { sessionSettings } from './settings.ts';
 /** The session manager for a cluster, as the server and `cnlab labs test` both run it. */
 export async function sessionManagerFor(
   access: ClusterAccess,
-  progress: Progress,
+  steps: Steps,
   store: ProgressStore,
 ): Promise<{ sessions: SessionManager; grader: AutoGrader; labs: ReadonlyMap<string, Lab> }> {
   // Learner shells run the kubectl the local provider builds, whichever provider serves the API.
-  const toolchain = await ensureToolchain(progress);
+  const toolchain = await ensureToolchain(steps);
   const kc = loadKubeConfig(access);
   const labs = new Map((await loadLabs()).map((lab) => [lab.definition.id, lab]));
   const grader = autoGrader(kc, labs, store, logger);
@@ -33,6 +33,6 @@ export async function sessionManagerFor(
     labs,
     onActivity: (session) => grader.activity(session),
   });
-  await progress.step('prepare learner sessions (reconcile namespaces, check the sandbox)', () => sessions.start());
+  await steps.step('prepare learner sessions (reconcile namespaces, check the sandbox)', () => sessions.start());
   return { sessions, grader, labs };
 }

@@ -6,7 +6,7 @@ import { CnlabError } from '../../errors.ts';
 import { run, tail } from '../../exec.ts';
 import { projectRoot, stateDir } from '../../paths.ts';
 import { isAlive } from '../../process.ts';
-import type { Progress } from '../../progress.ts';
+import type { Steps as Progress } from '../../steps.ts';
 import { waitHealthy } from '../health.ts';
 import type { ClusterAccess, ClusterProvider } from '../provider.ts';
 import { cachedToolchain, ensureToolchain, type Toolchain } from './toolchain.ts';
