@@ -5,7 +5,7 @@ import type { Lab } from '../labs/load.ts';
 import type { ProgressStore, Workshop } from '../store/store.ts';
 import type { AutoGrader } from '../labs/auto-grader.ts';
 import type { SessionManager } from '../sessions/manager.ts';
-import { ownerLabel } from '../sessions/provision.ts';
+import { ownerLabel } from '../shared/names.ts';
 import { hashToken } from '../workshops/workshops.ts';
 import { sameOrigin, watch } from './terminal-socket.ts';
 import { displayNameSchema, ensureLearner, setLearner } from './identity.ts';

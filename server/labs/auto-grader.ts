@@ -1,7 +1,8 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Session } from '../sessions/manager.ts';
-import { gradeLab, type LabResult } from './grade.ts';
+import type { LabResult } from '../shared/grades.ts';
+import { gradeLab } from './grade.ts';
 import type { CheckRun, ProgressStore } from '../store/store.ts';
 import type { Lab } from './load.ts';
 

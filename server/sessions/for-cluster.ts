@@ -30,7 +30,7 @@ export async function sessionManagerFor(
     settings: sessionSettings(),
     limits: defaultLimits,
     logger,
-    labs,
+    labSetup: (lab) => labs.get(lab)?.setup,
     onActivity: (session) => grader.activity(session),
   });
   await steps.step('prepare learner sessions (reconcile namespaces, check the sandbox)', () => sessions.start());

@@ -4,25 +4,23 @@ import { readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:net';
 import { join } from 'node:path';
-import type { KubeConfig, V1Namespace } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject, V1Namespace } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { stringify } from 'yaml';
-import type { Lab } from '../labs/load.ts';
-import { applySetup, wipeNamespace } from '../labs/seed.ts';
 import { run } from '../exec.ts';
 import { metrics } from '../metrics.ts';
+import { LABELS, ownerLabel } from '../shared/names.ts';
 import { startApiRelay } from './api-relay.ts';
 import {
   deleteNamespace,
   ensureClusterReadRole,
   expiryOf,
-  LABELS,
   type LearnerNamespace,
-  ownerLabel,
   listLearnerNamespaces,
   provisionNamespace,
   reconcile,
 } from './provision.ts';
+import { applySetup, wipeNamespace } from './seed.ts';
 import { INSIDE, probeSandbox, type SandboxLimits, type SandboxSpec, sandboxCommand, sandboxEtc } from './sandbox.ts';
 import type { SessionSettings } from './settings.ts';
 import { Terminal } from './terminal.ts';
@@ -56,8 +54,8 @@ export type ManagerOptions = {
   settings: SessionSettings;
   limits: SandboxLimits;
   logger: Logger;
-  /** Labs by id: a session for one of them starts with the lab's setup objects in its namespace. */
-  labs: ReadonlyMap<string, Lab>;
+  /** A lab's setup objects, by lab id: a session for a known lab starts with them in its namespace. */
+  labSetup(lab: string): readonly KubernetesObject[] | undefined;
   /** Called whenever a shell prints: something in the namespace may have changed. */
   onActivity?: (session: Session) => void;
 };
@@ -192,8 +190,8 @@ export class SessionManager {
 
   async #resetNamespace(namespace: string, lab: string): Promise<void> {
     await wipeNamespace(this.#options.kc, namespace);
-    const definition = this.#options.labs.get(lab);
-    if (definition) await applySetup(this.#options.kc, namespace, definition.setup);
+    const setup = this.#options.labSetup(lab);
+    if (setup) await applySetup(this.#options.kc, namespace, setup);
   }
 
   async close(id: string, reason: string): Promise<void> {
@@ -274,8 +272,8 @@ export class SessionManager {
       const namespace = kept?.metadata?.name ?? `lab-${randomBytes(5).toString('hex')}`;
       const expiresAt = kept ? expiryOf(kept) : new Date(Date.now() + settings.ttlSeconds * 1000);
       const learnerNamespace = await provisionNamespace(kc, { namespace, owner, lab, expiresAt });
-      const definition = this.#options.labs.get(lab);
-      if (definition && !kept) await applySetup(kc, namespace, definition.setup);
+      const setup = this.#options.labSetup(lab);
+      if (setup && !kept) await applySetup(kc, namespace, setup);
       const id = randomUUID();
       const uid = this.#uid(slot);
       const spec = await this.#prepareSessionDir(id, learnerNamespace, uid);
