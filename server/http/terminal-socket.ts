@@ -2,7 +2,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import { metrics } from '../metrics.ts';
+import type { GradeEvents } from '../labs/auto-grader.ts';
 import type { Session, SessionManager } from '../sessions/manager.ts';
+import type { Bus } from '../shared/bus.ts';
 import type { TerminalClient } from '../sessions/terminal.ts';
 import { learnerOf } from './identity.ts';
 
@@ -50,7 +52,7 @@ export function sameOrigin(request: FastifyRequest): boolean {
   }
 }
 
-export function registerTerminalSocket(app: FastifyInstance, sessions: SessionManager): void {
+export function registerTerminalSocket(app: FastifyInstance, sessions: SessionManager, grades: Bus<GradeEvents>): void {
   app.get<{ Params: { id: string } }>(
     '/api/sessions/:id/terminal',
     {
@@ -71,7 +73,7 @@ export function registerTerminalSocket(app: FastifyInstance, sessions: SessionMa
         socket.close(1011, 'session closed');
         return;
       }
-      attach(socket, session, sessions);
+      attach(socket, session, sessions, grades);
     },
   );
 }
@@ -106,7 +108,7 @@ export function watch(socket: WebSocket, session: Session): void {
   socket.on('error', () => socket.terminate());
 }
 
-function attach(socket: WebSocket, session: Session, sessions: SessionManager): void {
+function attach(socket: WebSocket, session: Session, sessions: SessionManager, grades: Bus<GradeEvents>): void {
   const { send, client } = outputTo(socket);
   const refuse = (message: string) => {
     metrics.errors.inc({ kind: 'terminal_frame' });
@@ -156,14 +158,13 @@ function attach(socket: WebSocket, session: Session, sessions: SessionManager): 
     }
   });
   // The lab panel's automatic ticks ride on the terminal's connection.
-  const graded = (result: unknown) => send({ type: 'progress', result });
-  const ungraded = (message: string) => send({ type: 'ungraded', message });
-  session.events.on('graded', graded);
-  session.events.on('ungraded', ungraded);
+  const unsubscribe = [
+    grades.on('graded', (event) => event.session === session.id && send({ type: 'progress', result: event.result })),
+    grades.on('ungraded', (event) => event.session === session.id && send({ type: 'ungraded', message: event.message })),
+  ];
   socket.on('close', () => {
     session.terminal.detach(client);
-    session.events.off('graded', graded);
-    session.events.off('ungraded', ungraded);
+    for (const stop of unsubscribe) stop();
   });
   socket.on('error', () => socket.terminate());
 }

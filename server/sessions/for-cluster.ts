@@ -22,7 +22,6 @@ export async function sessionManagerFor(
   const toolchain = await ensureToolchain(steps);
   const kc = loadKubeConfig(access);
   const labs = new Map((await loadLabs()).map((lab) => [lab.definition.id, lab]));
-  const grader = autoGrader(kc, labs, store, logger);
   const sessions = new SessionManager({
     kc,
     kubectl: toolchain.kubectl,
@@ -31,8 +30,8 @@ export async function sessionManagerFor(
     limits: defaultLimits,
     logger,
     labSetup: (lab) => labs.get(lab)?.setup,
-    onActivity: (session) => grader.activity(session),
   });
+  const grader = autoGrader(kc, labs, store, logger, sessions.events);
   await steps.step('prepare learner sessions (reconcile namespaces, check the sandbox)', () => sessions.start());
   return { sessions, grader, labs };
 }

@@ -1,5 +1,4 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:net';
@@ -9,6 +8,7 @@ import type { Logger } from 'pino';
 import { stringify } from 'yaml';
 import { run } from '../exec.ts';
 import { metrics } from '../metrics.ts';
+import { type Bus, createBus } from '../shared/bus.ts';
 import { LABELS, ownerLabel } from '../shared/names.ts';
 import { startApiRelay } from './api-relay.ts';
 import {
@@ -35,8 +35,6 @@ export type Session = {
   terminal: Terminal;
   /** Host uid of the shell (root server) or the slot it would use. */
   slot: number;
-  /** Emits 'graded' with each new lab result, for the browser's lab panel. */
-  events: EventEmitter;
   /** The learner has asked for a grade at least once: the solution may be shown. */
   tried: boolean;
 };
@@ -56,8 +54,14 @@ export type ManagerOptions = {
   logger: Logger;
   /** A lab's setup objects, by lab id: a session for a known lab starts with them in its namespace. */
   labSetup(lab: string): readonly KubernetesObject[] | undefined;
-  /** Called whenever a shell prints: something in the namespace may have changed. */
-  onActivity?: (session: Session) => void;
+};
+
+/** What happens to sessions, for whoever needs to know (the automatic grader). */
+export type SessionEvents = {
+  /** A shell printed: something in its namespace may have changed. */
+  activity: Session;
+  /** A session has ended: its shell is gone. */
+  closed: Session;
 };
 
 const TERMINAL_SIZE = { cols: 100, rows: 30 };
@@ -68,6 +72,7 @@ const returnKey = (owner: string, lab: string) => `${owner}\n${lab}`;
 /** Learner sessions: a namespace each, a sandboxed shell in it, and their lifecycle. */
 export class SessionManager {
   readonly #options: ManagerOptions;
+  readonly events: Bus<SessionEvents> = createBus();
   readonly #sessions = new Map<string, Session>();
   readonly #opening = new Map<string, Promise<Session>>();
   readonly #freeSlots: number[];
@@ -198,7 +203,7 @@ export class SessionManager {
     const session = this.#sessions.get(id);
     if (!session) return;
     this.#sessions.delete(id);
-    session.events.emit('closed');
+    this.events.emit('closed', session);
     metrics.sessionsActive.set(this.#sessions.size);
     session.terminal.kill();
     this.#freeSlots.push(session.slot);
@@ -285,12 +290,11 @@ export class SessionManager {
         expiresAt,
         lastInput: Date.now(),
         slot,
-        events: new EventEmitter(),
         tried: false,
         terminal: new Terminal(sandboxCommand(spec), TERMINAL_SIZE, {
           output: (bytes) => {
             metrics.terminalBytes.inc({ direction: 'out' }, bytes);
-            this.#options.onActivity?.(session);
+            this.events.emit('activity', session);
           },
           exit: (code) => {
             logger.info({ session: id, code }, 'shell exited');
