@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CnlabError } from './errors.ts';
-import { run, tail } from './exec.ts';
-import { projectRoot } from './paths.ts';
-import type { Steps } from './steps.ts';
+import { CnlabError } from '../errors.ts';
+import { run, tail } from '../exec.ts';
+import { projectRoot } from '../paths.ts';
+import type { Steps } from '../steps.ts';
 
 export const siteDir = join(projectRoot, 'dist');
 const sources = ['content', 'src', 'labs', 'astro.config.mjs'].map((entry) => join(projectRoot, entry));
