@@ -16,6 +16,7 @@ import {
 } from './app/commands.ts';
 import { startPlatform } from './app/start.ts';
 import { CnlabError } from './errors.ts';
+import { readSettings, setting } from './settings.ts';
 
 // The `cnlab` commands and their flags; what each one does is in server/app/commands.ts.
 
@@ -64,11 +65,11 @@ program
   .description('bring the cluster up, build the course site if needed, and serve the platform')
   .addOption(providerOption())
   .addOption(contextOption())
-  .addOption(new Option('--host <address>', 'address to listen on').env('HOST').default('127.0.0.1'))
-  .addOption(new Option('--port <number>', 'port to listen on').env('PORT').default('4321').argParser(parsePort))
-  .action(async (flags: ClusterFlags & { host: string; port: number | string }) => {
-    await startPlatform({ ...choice(flags), host: flags.host, port: Number(flags.port) });
-  });
+  .addOption(new Option('--host <address>', 'address to listen on (default: env HOST, else 127.0.0.1)'))
+  .addOption(new Option('--port <number>', 'port to listen on (default: env PORT, else 4321)').argParser(parsePort))
+  .action((flags: ClusterFlags & { host?: string; port?: number }) =>
+    startPlatform({ ...choice(flags), host: flags.host ?? setting('HOST'), port: flags.port ?? setting('PORT') }),
+  );
 
 const labs = program.command('labs').description('check the course labs');
 
@@ -121,6 +122,8 @@ function parsePort(value: string): number {
 }
 
 try {
+  // Every setting is checked before any command runs: a bad value is named at once.
+  readSettings();
   await program.parseAsync();
 } catch (error) {
   if (!(error instanceof CnlabError)) throw error;

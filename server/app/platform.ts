@@ -13,6 +13,7 @@ import { type Lab, loadLabs } from '../labs/load.ts';
 import { logger } from '../log.ts';
 import { stateDir } from '../paths.ts';
 import { persistentSecret } from '../secrets.ts';
+import { setting } from '../settings.ts';
 import { SessionManager } from '../sessions/manager.ts';
 import { defaultLimits } from '../sessions/sandbox.ts';
 import { sessionSettings } from '../sessions/settings.ts';
@@ -40,10 +41,10 @@ export async function labsById(): Promise<ReadonlyMap<string, Lab>> {
 }
 
 /** The bearer token of POST /api/grade: CNLAB_GRADING_TOKEN, else one generated once and kept in the state folder. */
-export const gradingToken = () => persistentSecret(join(stateDir(), 'grading-token'), process.env.CNLAB_GRADING_TOKEN);
+export const gradingToken = () => persistentSecret(join(stateDir(), 'grading-token'), setting('CNLAB_GRADING_TOKEN'));
 
 /** The learner cookie's signing key: CNLAB_COOKIE_SECRET, else one generated once and kept in the state folder. */
-const cookieSecret = () => persistentSecret(join(stateDir(), 'cookie-secret'), process.env.CNLAB_COOKIE_SECRET);
+const cookieSecret = () => persistentSecret(join(stateDir(), 'cookie-secret'), setting('CNLAB_COOKIE_SECRET'));
 
 export type Platform = {
   kc: KubeConfig;
