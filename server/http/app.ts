@@ -16,7 +16,8 @@ import { registerLabRoutes } from './lab-routes.ts';
 import { registerProgressRoutes } from './progress-routes.ts';
 import { registerSessionRoutes } from './session-routes.ts';
 import { registerWorkshopRoutes } from './workshop-routes.ts';
-import { MAX_FRAME_BYTES, registerTerminalSocket } from './terminal-socket.ts';
+import { MAX_FRAME_BYTES } from '../shared/terminal-protocol.ts';
+import { registerTerminalSocket } from './terminal-socket.ts';
 
 export type AppOptions = {
   siteDir: string;

@@ -5,37 +5,19 @@ import { metrics } from '../metrics.ts';
 import type { GradeEvents } from '../labs/auto-grader.ts';
 import type { Session, SessionManager } from '../sessions/manager.ts';
 import type { Bus } from '../shared/bus.ts';
+import { type ClientFrame, MAX_FRAME_BYTES, type ServerFrame, TERMINAL_LIMITS as LIMITS } from '../shared/terminal-protocol.ts';
 import type { TerminalClient } from '../sessions/terminal.ts';
 import { learnerOf } from './identity.ts';
 
-// The terminal protocol, one JSON object per text frame.
-//
-//   browser -> server   {"type":"data","data":"ls\r"}          keystrokes or a paste
-//                       {"type":"resize","cols":120,"rows":40}  the terminal's size in cells
-//                       {"type":"ping","id":7}                   liveness; answered by pong
-//   server -> browser   {"type":"attached","namespace":"lab-…"} first frame; the scrollback follows as data
-//                       {"type":"data","data":"…"}               shell output
-//                       {"type":"pong","id":7}
-//                       {"type":"error","message":"…"}           a frame was refused; the shell goes on
-//                       {"type":"exit","reason":"…"}             the shell is gone; the socket closes
-//                       {"type":"progress","result":{…}}         the lab was graded again (see server/labs/grade.ts)
-//                       {"type":"ungraded","message":"…"}        an automatic grading could not reach the cluster
-//
-// An instructor's read-only view (GET /api/workshops/:code/learners/:ref/terminal) speaks the
-// same server -> browser frames after its first frame, {"type":"auth","token":"…"}; any input
-// it sends is refused.
-//
-// Frames over MAX_FRAME_BYTES close the socket (ws code 1009). Anything else malformed is answered
-// with an error frame and dropped.
+// The learner's terminal over a WebSocket, and an instructor's read-only view of it. The frames
+// are declared in server/shared/terminal-protocol.ts.
 
-export const MAX_FRAME_BYTES = 1024 * 1024;
-const LIMITS = { cols: 500, rows: 200 };
 // Input allowance per socket: a burst the size of the largest frame, then a steady rate far above
 // typing speed. A flood beyond it is dropped with an error, never queued.
 const INPUT_BURST_BYTES = MAX_FRAME_BYTES;
 const INPUT_BYTES_PER_SECOND = 256 * 1024;
 
-const clientMessage = z.discriminatedUnion('type', [
+const clientMessage: z.ZodType<ClientFrame> = z.discriminatedUnion('type', [
   z.object({ type: z.literal('data'), data: z.string() }),
   z.object({ type: z.literal('resize'), cols: z.number().int().min(1).max(LIMITS.cols), rows: z.number().int().min(1).max(LIMITS.rows) }),
   z.object({ type: z.literal('ping'), id: z.number().or(z.string()).optional() }),
@@ -80,7 +62,7 @@ export function registerTerminalSocket(app: FastifyInstance, sessions: SessionMa
 
 /** Output frames to a socket: the learner's own, or a watcher's. */
 function outputTo(socket: WebSocket) {
-  const send = (message: object) => {
+  const send = (message: ServerFrame) => {
     if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
   };
   const client: TerminalClient = {
