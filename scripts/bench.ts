@@ -1,7 +1,8 @@
 // `npm run bench`: the platform's performance claims, each as a ratio against a baseline measured
 // in the same run on the same machine. Nothing here passes or fails; it prints figures.
 //
-//   1. session ready time (50 at once) vs the bare API round-trips the same objects need
+//   1. session ready time (50 at once) vs the platform's provisioning alone: the bare API
+//      round-trips for the same objects
 //   2. keystroke echo through WebSocket + sandboxed pty (1 and 100 sessions) vs a raw pty behind
 //      a plain loopback WebSocket
 //   3. server memory per open session
@@ -13,13 +14,14 @@ import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { spawn } from '@lydell/node-pty';
-import { AppsV1Api, CoreV1Api, type KubeConfig, KubernetesObjectApi, NetworkingV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, type KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { WebSocket, WebSocketServer } from 'ws';
 import { loadKubeConfig } from '../server/cluster/health.ts';
 import { gradeLab } from '../server/labs/grade.ts';
 import { loadLabs } from '../server/labs/load.ts';
 import { listRaw } from '../server/labs/read-raw.ts';
-import { limits, namespaceRules, quota } from '../server/sessions/policy.ts';
+import { provisionNamespace } from '../server/sessions/provision.ts';
+import { ownerLabel } from '../server/shared/names.ts';
 import { learnerWithShell, type Platform, startPlatform } from '../server/testing/platform.ts';
 
 const SESSIONS_AT_ONCE = 50;
@@ -50,26 +52,13 @@ async function adminConfig(platform: Platform): Promise<KubeConfig> {
   return loadKubeConfig({ provider: 'local', kubeconfig: (await platform.cli('cluster', 'kubeconfig')).stdout.trim() });
 }
 
-/** The objects a learner namespace needs, created with a bare client: the floor for provisioning. */
+/**
+ * The floor for provisioning: the platform's own provisioning (the same API calls for the same
+ * objects: namespace, ServiceAccount and token, Role and bindings, quota, limits, network policy)
+ * called directly, without HTTP, the session, the sandbox or the shell.
+ */
 async function rawProvision(kc: KubeConfig, namespace: string): Promise<void> {
-  const core = kc.makeApiClient(CoreV1Api);
-  const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
-  const meta = { name: 'learner', namespace };
-  const subject = { kind: 'ServiceAccount', name: 'learner', namespace };
-  await core.createNamespace({ body: { metadata: { name: namespace, labels: { 'cnlab.dev/bench': 'raw' } } } });
-  await Promise.all([
-    core.createNamespacedServiceAccount({ namespace, body: { metadata: meta } }).then(() =>
-      core.createNamespacedServiceAccountToken({ name: 'learner', namespace, body: { spec: { audiences: [], expirationSeconds: 3600 } } }),
-    ),
-    rbac.createNamespacedRole({ namespace, body: { metadata: meta, rules: namespaceRules } }),
-    rbac.createNamespacedRoleBinding({ namespace, body: { metadata: meta, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'learner' }, subjects: [subject] } }),
-    rbac.createClusterRoleBinding({
-      body: { metadata: { name: `bench-${namespace}`, labels: { 'cnlab.dev/bench': 'raw' } }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' }, subjects: [subject] },
-    }),
-    core.createNamespacedResourceQuota({ namespace, body: { metadata: meta, spec: quota } }),
-    core.createNamespacedLimitRange({ namespace, body: { metadata: meta, spec: { limits } } }),
-    kc.makeApiClient(NetworkingV1Api).createNamespacedNetworkPolicy({ namespace, body: { metadata: meta, spec: { podSelector: {}, policyTypes: ['Ingress'], ingress: [{ _from: [{ podSelector: {} }] }] } } }),
-  ]);
+  await provisionNamespace(kc, { namespace, owner: ownerLabel('bench-baseline'), lab: 'bench-baseline', expiresAt: new Date(Date.now() + 3600_000) });
 }
 
 async function sessionReadiness(platform: Platform): Promise<void> {

@@ -1,23 +1,24 @@
 #!/usr/bin/env node
-import { dirname } from 'node:path';
 import { Command, Option } from 'commander';
-import { loadKubeConfig, probeCluster } from './cluster/health.ts';
-import { ensureToolchain } from './cluster/local/toolchain.ts';
-import { clearRecord, readRecord, writeRecord } from './cluster/record.ts';
-import { chooseProvider, currentProvider, type ProviderChoice } from './cluster/select.ts';
+import {
+  clusterBuildCommand,
+  clusterDownCommand,
+  clusterKubeconfigCommand,
+  clusterStatusCommand,
+  clusterUpCommand,
+  type GradeFlags,
+  gradeCommand,
+  gradingTokenCommand,
+  labsTestCommand,
+  labsValidateCommand,
+  workshopCreateCommand,
+  type WorkshopFlags,
+} from './app/commands.ts';
+import { startPlatform } from './app/start.ts';
 import { CnlabError } from './errors.ts';
-import { loadLabs } from './labs/load.ts';
-import { gradeLearners, gradeNamespace } from './labs/grade.ts';
-import { formatProofs, proofPassed, proveLab } from './labs/prove.ts';
-import { formatGrade, formatWorkshopGrade, type GradeFormat } from './labs/report.ts';
-import { gradingToken } from './http/grading-api.ts';
-import { stateDir } from './paths.ts';
-import { learnerNamespace } from './sessions/provision.ts';
-import { createProgress } from './progress.ts';
-import { sessionManagerFor } from './sessions/for-cluster.ts';
-import { openStore } from './store/open.ts';
-import { createWorkshop } from './workshops/workshops.ts';
-import { startPlatform } from './start.ts';
+import { readSettings, setting } from './settings.ts';
+
+// The `cnlab` commands and their flags; what each one does is in server/app/commands.ts.
 
 const program = new Command('cnlab').description('cnlab: Kubernetes courses with a real cluster behind every lesson');
 
@@ -26,7 +27,7 @@ const providerOption = () =>
 const contextOption = () => new Option('--context <name>', 'kubeconfig context, for the kubeconfig provider');
 
 type ClusterFlags = { provider?: string; context?: string };
-const choice = (flags: ClusterFlags): ProviderChoice => ({ requested: flags.provider, context: flags.context });
+const choice = (flags: ClusterFlags) => ({ requested: flags.provider, context: flags.context });
 
 const cluster = program.command('cluster').description('bring the Kubernetes cluster up or down, or inspect it');
 
@@ -35,136 +36,54 @@ cluster
   .description('start the cluster (building the local control plane on first use) and wait until it is healthy')
   .addOption(providerOption())
   .addOption(contextOption())
-  .action(async (flags: ClusterFlags) => {
-    const progress = createProgress();
-    const provider = await chooseProvider(choice(flags), progress);
-    const access = await provider.up(progress);
-    await writeRecord(access);
-    const health = await probeCluster(access);
-    progress.info(`cluster ready (${provider.name}, ${health.version}, ${health.readyNodes} nodes) in ${progress.elapsed().toFixed(1)}s`);
-  });
+  .action((flags: ClusterFlags) => clusterUpCommand(choice(flags)));
 
 cluster
   .command('build')
   .description("build the local provider's Kubernetes, etcd and kwok binaries into the cache, or check they are there")
-  .action(async () => {
-    const progress = createProgress();
-    const toolchain = await ensureToolchain(progress);
-    progress.info(`binaries ready in ${dirname(toolchain.kubectl)} and beside it (${progress.elapsed().toFixed(1)}s)`);
-  });
+  .action(() => clusterBuildCommand());
 
 cluster
   .command('down')
   .description('stop the cluster and leave nothing running')
   .addOption(providerOption())
-  .action(async (flags: ClusterFlags) => {
-    const progress = createProgress();
-    const provider = await currentProvider(choice(flags));
-    if (!provider) {
-      progress.info('no cluster is up');
-      return;
-    }
-    await provider.down(progress);
-    await clearRecord();
-  });
+  .action((flags: ClusterFlags) => clusterDownCommand(choice(flags)));
 
 cluster
   .command('status')
   .description('print provider, version, API URL, nodes, health and, for the local provider, each component; exits 1 unless healthy')
   .option('--json', 'print JSON')
-  .action(async (flags: { json?: boolean }) => {
-    const access = await readRecord();
-    const probed = access ? await probeCluster(access) : undefined;
-    const components = access ? ((await (await currentProvider({}))?.components?.()) ?? []) : [];
-    const failing = components.filter((component) => !component.healthy);
-    // A cluster whose API answers but whose node runtime is broken runs nothing new: that is not healthy.
-    const health =
-      probed && probed.healthy && failing.length > 0
-        ? { ...probed, healthy: false, message: `degraded: ${failing.map((component) => `${component.name} ${component.detail}`).join('; ')}` }
-        : probed;
-    if (flags.json) {
-      process.stdout.write(`${JSON.stringify(health ? { ...health, components } : { healthy: false, message: 'no cluster is up' }, null, 2)}\n`);
-    } else if (!health) {
-      process.stdout.write('no cluster is up: run `cnlab cluster up`\n');
-    } else {
-      const rows: [string, string | number | undefined][] = [
-        ['provider', health.provider],
-        ['version', health.version ?? 'unknown'],
-        ['api', health.apiUrl],
-        ['nodes', `${health.nodes} (${health.readyNodes} Ready)`],
-        ['health', health.healthy ? 'healthy' : `unhealthy: ${health.message}`],
-      ];
-      for (const [key, value] of rows) process.stdout.write(`${`${key}:`.padEnd(10)}${value}\n`);
-      if (components.length > 0) {
-        process.stdout.write('components:\n');
-        const width = Math.max(...components.map((component) => component.name.length));
-        for (const component of components) {
-          process.stdout.write(`  ${component.name.padEnd(width)}  ${component.healthy ? 'ok ' : 'BAD'}  ${component.detail}${component.log ? `  (log: ${component.log})` : ''}\n`);
-        }
-      }
-    }
-    process.exitCode = health?.healthy ? 0 : 1;
-  });
+  .action((flags: { json?: boolean }) => clusterStatusCommand(flags));
 
 cluster
   .command('kubeconfig')
   .description('print the path of the admin kubeconfig (export KUBECONFIG=$(cnlab cluster kubeconfig))')
-  .action(async () => {
-    const access = await readRecord();
-    if (!access) throw new CnlabError('no cluster is up', 'run `cnlab cluster up` first');
-    process.stdout.write(`${access.kubeconfig}\n`);
-  });
+  .action(() => clusterKubeconfigCommand());
 
 program
   .command('start')
   .description('bring the cluster up, build the course site if needed, and serve the platform')
   .addOption(providerOption())
   .addOption(contextOption())
-  .addOption(new Option('--host <address>', 'address to listen on').env('HOST').default('127.0.0.1'))
-  .addOption(new Option('--port <number>', 'port to listen on').env('PORT').default('4321').argParser(parsePort))
-  .action(async (flags: ClusterFlags & { host: string; port: number | string }) => {
-    await startPlatform({ ...choice(flags), host: flags.host, port: Number(flags.port) });
-  });
+  .addOption(new Option('--host <address>', 'address to listen on (default: env HOST, else 127.0.0.1)'))
+  .addOption(new Option('--port <number>', 'port to listen on (default: env PORT, else 4321)').argParser(parsePort))
+  .action((flags: ClusterFlags & { host?: string; port?: number }) =>
+    startPlatform({ ...choice(flags), host: flags.host ?? setting('HOST'), port: flags.port ?? setting('PORT') }),
+  );
 
 const labs = program.command('labs').description('check the course labs');
 
 labs
   .command('validate')
   .description('load every lab in labs/ and report the first malformed file with its line')
-  .action(async () => {
-    const loaded = await loadLabs();
-    process.stdout.write(`${loaded.length} labs are valid: ${loaded.map((lab) => lab.definition.id).join(', ')}\n`);
-  });
+  .action(() => labsValidateCommand());
 
 labs
   .command('test')
   .description('prove labs: untouched they fail, solved by solution.sh in a learner shell they pass')
   .argument('[ids...]', 'labs to test (default: all)')
   .option('--json', 'print the results as JSON')
-  .action(async (ids: string[], flags: { json?: boolean }) => {
-    const progress = createProgress();
-    const all = await loadLabs();
-    const unknown = ids.filter((id) => !all.some((lab) => lab.definition.id === id));
-    if (unknown.length > 0) throw new CnlabError(`no lab named ${unknown.join(', ')}`, `labs are: ${all.map((lab) => lab.definition.id).join(', ')}`);
-    const chosen = ids.length > 0 ? all.filter((lab) => ids.includes(lab.definition.id)) : all;
-    const provider = await chooseProvider({}, progress);
-    const access = await provider.up(progress);
-    await writeRecord(access);
-    const store = await openStore();
-    const { sessions } = await sessionManagerFor(access, progress, store);
-    const kc = loadKubeConfig(access);
-    const proofs = [];
-    try {
-      // One lab at a time: each starts a shell and rolls out workloads, and the table should
-      // show each lab's own time.
-      for (const lab of chosen) proofs.push(await progress.step(`lab ${lab.definition.id}`, () => proveLab(kc, sessions, lab)));
-    } finally {
-      await sessions.stop();
-      await store.close();
-    }
-    process.stdout.write(flags.json ? `${JSON.stringify(proofs, null, 2)}\n` : `${formatProofs(proofs)}\n`);
-    if (!proofs.every(proofPassed)) process.exitCode = 1;
-  });
+  .action((ids: string[], flags: { json?: boolean }) => labsTestCommand(ids, flags));
 
 program
   .command('grade')
@@ -176,37 +95,7 @@ program
   .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'junit']).default('text'))
   .option('--kubeconfig <file>', 'grade on the cluster of this kubeconfig (default: the cluster `cnlab cluster up` started)')
   .option('--context <name>', 'kubeconfig context, with --kubeconfig')
-  .action(async (flags: { lab: string; namespace?: string; learner?: string; workshop?: string; format: GradeFormat; kubeconfig?: string; context?: string }) => {
-    if ([flags.namespace, flags.learner, flags.workshop].filter(Boolean).length !== 1) {
-      throw new CnlabError('name what to grade with one of --namespace, --learner or --workshop', 'for example: cnlab grade --lab service-endpoints --namespace lab-1a2b3c4d5e');
-    }
-    const lab = (await loadLabs()).find((candidate) => candidate.definition.id === flags.lab);
-    if (!lab) throw new CnlabError(`no lab named ${flags.lab}`, 'run `cnlab labs validate` to list the labs');
-    const access = flags.kubeconfig ? { provider: 'kubeconfig' as const, kubeconfig: flags.kubeconfig, ...(flags.context ? { context: flags.context } : {}) } : await readRecord();
-    if (!access) throw new CnlabError('no cluster is up', 'run `cnlab cluster up`, or name a cluster with --kubeconfig');
-    const kc = loadKubeConfig(access);
-    if (flags.workshop) {
-      const code = flags.workshop.toUpperCase();
-      const store = await openStore();
-      try {
-        const found = await store.workshopByCode(code);
-        if (!found) throw new CnlabError(`no workshop with the code ${code}`, 'the code is the one `cnlab workshop create` printed');
-        const members = await store.workshopMembers(found);
-        const learners = members.map(({ learner, name }) => ({ learner, name })).sort((a, b) => a.name.localeCompare(b.name));
-        const grades = await gradeLearners(kc, lab, learners);
-        process.stdout.write(`${formatWorkshopGrade(grades, { code, title: found.title }, lab, flags.format)}\n`);
-        if (!grades.every((grade) => grade.result?.passed)) process.exitCode = 1;
-      } finally {
-        await store.close();
-      }
-      return;
-    }
-    const namespace = flags.namespace ?? (await learnerNamespace(kc, String(flags.learner), lab.definition.id));
-    if (!namespace) throw new CnlabError(`learner ${flags.learner} has no namespace for lab ${lab.definition.id}`, 'the learner has to open the lab once');
-    const result = await gradeNamespace(kc, lab, namespace);
-    process.stdout.write(`${formatGrade(result, lab.definition.title, flags.format)}\n`);
-    if (!result.passed) process.exitCode = 1;
-  });
+  .action((flags: GradeFlags) => gradeCommand(flags));
 
 const workshop = program.command('workshop').description('instructor-led workshops');
 
@@ -219,42 +108,12 @@ workshop
   .option('--starts <time>', 'start, ISO 8601 (default: now)')
   .option('--hours <n>', 'length in hours', '3')
   .option('--url <url>', 'the platform\'s address, for the join link', 'http://127.0.0.1:4321')
-  .action(async (flags: { title: string; labs: string; capacity: string; starts?: string; hours: string; url: string }) => {
-    const known = new Set((await loadLabs()).map((lab) => lab.definition.id));
-    const labs = flags.labs.split(',').map((id) => id.trim()).filter(Boolean);
-    const unknown = labs.filter((id) => !known.has(id));
-    if (labs.length === 0 || unknown.length > 0) throw new CnlabError(`unknown labs: ${unknown.join(', ') || '(none given)'}`, `labs are: ${[...known].join(', ')}`);
-    const capacity = Number(flags.capacity);
-    const hours = Number(flags.hours);
-    const startsAt = flags.starts ? new Date(flags.starts) : new Date();
-    if (!Number.isInteger(capacity) || capacity < 1 || !(hours > 0) || Number.isNaN(startsAt.getTime())) {
-      throw new CnlabError('--capacity must be a whole number above 0, --hours a positive number and --starts a date', 'for example: --capacity 40 --hours 3 --starts 2026-12-01T09:00:00Z');
-    }
-    const store = await openStore();
-    try {
-      const created = await createWorkshop(store, { title: flags.title, labs, capacity, startsAt, endsAt: new Date(startsAt.getTime() + hours * 3600_000) });
-      process.stdout.write(
-        [
-          `workshop:         ${created.workshop.title}`,
-          `join code:        ${created.workshop.code}`,
-          `join link:        ${new URL(`/workshop/join/?code=${created.workshop.code}`, flags.url).href}`,
-          `runs:             ${startsAt.toISOString()} to ${created.workshop.endsAt.toISOString()}, up to ${capacity} learners`,
-          `dashboard:        ${new URL(`/workshop/dashboard/?code=${created.workshop.code}#${created.instructorToken}`, flags.url).href}`,
-          `instructor token: ${created.instructorToken}  (shown once; keep it and the dashboard link secret)`,
-          '',
-        ].join('\n'),
-      );
-    } finally {
-      await store.close();
-    }
-  });
+  .action((flags: WorkshopFlags) => workshopCreateCommand(flags));
 
 program
   .command('grading-token')
   .description('print the bearer token of the grading API (POST /api/grade)')
-  .action(async () => {
-    process.stdout.write(`${await gradingToken(stateDir())}\n`);
-  });
+  .action(() => gradingTokenCommand());
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -263,6 +122,8 @@ function parsePort(value: string): number {
 }
 
 try {
+  // Every setting is checked before any command runs: a bad value is named at once.
+  readSettings();
   await program.parseAsync();
 } catch (error) {
   if (!(error instanceof CnlabError)) throw error;

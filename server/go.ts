@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { CnlabError } from './errors.ts';
 import { run, tail } from './exec.ts';
+import { setting } from './settings.ts';
 
 /** A Go toolchain: its binary and the environment builds run it in. */
 export type Go = { bin: string; env: NodeJS.ProcessEnv };
@@ -13,7 +14,7 @@ const GO_INSTALL_DIR = '/usr/local/go/bin';
  * `purpose` completes the error a machine without Go gets.
  */
 export async function findGo(purpose: string): Promise<Go> {
-  const chosen = process.env.CNLAB_GO;
+  const chosen = setting('CNLAB_GO');
   // Static binaries: they run the same on every Linux, and no C toolchain is needed.
   const env: NodeJS.ProcessEnv = { ...process.env, CGO_ENABLED: '0' };
   for (const bin of chosen ? [chosen] : ['go', join(GO_INSTALL_DIR, 'go')]) {

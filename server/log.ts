@@ -1,4 +1,15 @@
 import { pino } from 'pino';
+import { setting } from './settings.ts';
+
+// A bad LOG_LEVEL is named by the CLI, which checks every setting before a command runs; the
+// logger exists before that (on import), so it starts at the default rather than throwing there.
+function level(): string {
+  try {
+    return setting('LOG_LEVEL');
+  } catch {
+    return 'info';
+  }
+}
 
 // One structured logger for the server; fastify's request logs go through it too.
-export const logger = pino({ level: process.env.LOG_LEVEL ?? 'info', base: { service: 'cnlab' } });
+export const logger = pino({ level: level(), base: { service: 'cnlab' } });

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { CnlabError } from '../errors.ts';
+import { setting } from '../settings.ts';
 import { probeCluster } from './health.ts';
 import type { ClusterAccess, ClusterProvider } from './provider.ts';
 
@@ -11,7 +12,7 @@ import type { ClusterAccess, ClusterProvider } from './provider.ts';
  */
 export function kubeconfigProvider(options: { context?: string }): ClusterProvider {
   // Like kubectl, KUBECONFIG may list several files; the first one that exists is used.
-  const candidates = (process.env.KUBECONFIG ?? join(homedir(), '.kube', 'config')).split(delimiter).filter(Boolean);
+  const candidates = (setting('KUBECONFIG') ?? join(homedir(), '.kube', 'config')).split(delimiter).filter(Boolean);
   const kubeconfig = candidates.find((file) => existsSync(file));
   return {
     name: 'kubeconfig',

@@ -1,4 +1,4 @@
-import type { Progress } from '../progress.ts';
+import type { Steps } from '../steps.ts';
 
 export const providerNames = ['local', 'kind', 'kubeconfig'] as const;
 export type ProviderName = (typeof providerNames)[number];
@@ -16,9 +16,9 @@ export type ComponentHealth = { name: string; healthy: boolean; detail: string; 
 export type ClusterProvider = {
   readonly name: ProviderName;
   /** Brings the cluster up, or confirms it is up; safe to call again. */
-  up(progress: Progress): Promise<ClusterAccess>;
+  up(steps: Steps): Promise<ClusterAccess>;
   /** Stops the cluster and leaves no process running. */
-  down(progress: Progress): Promise<void>;
+  down(steps: Steps): Promise<void>;
   /** Whether this provider has created a cluster that still exists (running or not). */
   exists(): Promise<boolean>;
   /** The processes behind the cluster, where the provider runs them itself. */

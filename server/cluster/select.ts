@@ -1,5 +1,6 @@
 import { CnlabError } from '../errors.ts';
-import type { Progress } from '../progress.ts';
+import { setting } from '../settings.ts';
+import type { Steps } from '../steps.ts';
 import { dockerDaemon } from './docker.ts';
 import { kindProvider } from './kind/provider.ts';
 import { kubeconfigProvider } from './kubeconfig-provider.ts';
@@ -13,17 +14,8 @@ export type ProviderChoice = {
   context?: string | undefined;
 };
 
-const clusterName = () => process.env.CNLAB_CLUSTER_NAME ?? 'cnlab';
-
-function apiPort(): number | undefined {
-  const raw = process.env.CNLAB_API_PORT;
-  if (raw === undefined || raw === '') return undefined;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new CnlabError(`CNLAB_API_PORT="${raw}" is not a port number`, 'use a number from 1 to 65535, or unset it');
-  }
-  return port;
-}
+const clusterName = () => setting('CNLAB_CLUSTER_NAME');
+const apiPort = () => setting('CNLAB_API_PORT');
 
 export function providerByName(name: ProviderName, context?: string): ClusterProvider {
   switch (name) {
@@ -47,23 +39,23 @@ function parseProvider(requested: string): ProviderName | 'auto' {
  * The provider for `up`: the one asked for, else kind where a Docker daemon answers, else the
  * embedded local control plane.
  */
-export async function chooseProvider(choice: ProviderChoice, progress: Progress): Promise<ClusterProvider> {
-  const requested = parseProvider(choice.requested ?? process.env.CNLAB_PROVIDER ?? 'auto');
+export async function chooseProvider(choice: ProviderChoice, steps: Steps): Promise<ClusterProvider> {
+  const requested = parseProvider(choice.requested ?? setting('CNLAB_PROVIDER'));
   if (requested !== 'auto') return providerByName(requested, choice.context);
   const docker = await dockerDaemon();
   if (docker.state === 'ok') {
-    progress.info(`Docker ${docker.version} answers: using the kind provider`);
+    steps.info(`Docker ${docker.version} answers: using the kind provider`);
     return providerByName('kind');
   }
   if (docker.state === 'broken') {
-    progress.info(`Docker is installed but its daemon is not usable (${docker.reason}): using the local provider`);
+    steps.info(`Docker is installed but its daemon is not usable (${docker.reason}): using the local provider`);
   }
   return providerByName('local');
 }
 
 /** The provider of the cluster `up` created last, for `status`, `down` and the server. */
 export async function currentProvider(choice: ProviderChoice): Promise<ClusterProvider | undefined> {
-  const requested = choice.requested ?? process.env.CNLAB_PROVIDER;
+  const requested = choice.requested ?? setting('CNLAB_PROVIDER');
   if (requested !== undefined && requested !== 'auto') return providerByName(parseProvider(requested) as ProviderName, choice.context);
   const record = await readRecord();
   return record ? providerByName(record.provider, record.context) : undefined;

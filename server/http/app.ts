@@ -6,7 +6,7 @@ import { type ClusterHealth, probeCluster } from '../cluster/health.ts';
 import type { ClusterAccess } from '../cluster/provider.ts';
 import type { Quiz } from '../course/schema.ts';
 import type { Lab } from '../labs/load.ts';
-import type { AutoGrader } from '../labs/progress.ts';
+import type { AutoGrader } from '../labs/auto-grader.ts';
 import { registry } from '../metrics.ts';
 import type { SessionManager } from '../sessions/manager.ts';
 import type { ProgressStore } from '../store/store.ts';
@@ -16,7 +16,8 @@ import { registerLabRoutes } from './lab-routes.ts';
 import { registerProgressRoutes } from './progress-routes.ts';
 import { registerSessionRoutes } from './session-routes.ts';
 import { registerWorkshopRoutes } from './workshop-routes.ts';
-import { MAX_FRAME_BYTES, registerTerminalSocket } from './terminal-socket.ts';
+import { MAX_FRAME_BYTES } from '../shared/terminal-protocol.ts';
+import { registerTerminalSocket } from './terminal-socket.ts';
 
 export type AppOptions = {
   siteDir: string;
@@ -43,7 +44,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await registerIdentity(app, options.cookieSecret);
   await app.register(fastifyWebsocket, { options: { maxPayload: MAX_FRAME_BYTES } });
   registerSessionRoutes(app, options.sessions);
-  registerTerminalSocket(app, options.sessions);
+  registerTerminalSocket(app, options.sessions, options.grader.events);
   registerLabRoutes(app, options.sessions, options.grader, options.labs);
   registerProgressRoutes(app, options.store, options.sessions, options.labs, options.quizzes);
   registerGradingApi(app, options.kc, options.labs, options.gradingToken);

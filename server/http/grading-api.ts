@@ -1,5 +1,4 @@
 import { timingSafeEqual } from 'node:crypto';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -7,13 +6,9 @@ import { CnlabError } from '../errors.ts';
 import { gradeNamespace } from '../labs/grade.ts';
 import type { Lab } from '../labs/load.ts';
 import { gradeJson } from '../labs/report.ts';
-import { persistentSecret } from '../secrets.ts';
 
 // Automated grading over HTTP, for course providers' scripts and CI: POST /api/grade with
 // `Authorization: Bearer <grading token>`. The token grants grading and nothing else.
-
-/** CNLAB_GRADING_TOKEN, else one generated once and kept in the state folder. */
-export const gradingToken = (stateDir: string) => persistentSecret(join(stateDir, 'grading-token'), process.env.CNLAB_GRADING_TOKEN);
 
 function authorized(header: string | undefined, token: string): boolean {
   const presented = Buffer.from(/^Bearer (.+)$/.exec(header ?? '')?.[1] ?? '');

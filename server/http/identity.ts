@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import fastifyCookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { persistentSecret } from '../secrets.ts';
 
 // A learner is whoever holds the signed learner cookie: anonymous, created on first visit, with
 // an optional display name. It is the only secret the browser ever holds.
@@ -20,9 +18,6 @@ export const displayNameSchema = z
   .min(1, 'a display name needs at least one character')
   .max(40, 'a display name has at most 40 characters')
   .regex(/^[\p{L}\p{N} ._'-]+$/u, 'a display name may use letters, digits, spaces and . _ \' -');
-
-/** The cookie signing key: CNLAB_COOKIE_SECRET, else one generated once and kept in the state folder. */
-export const cookieSecret = (stateDir: string) => persistentSecret(join(stateDir, 'cookie-secret'), process.env.CNLAB_COOKIE_SECRET);
 
 export async function registerIdentity(app: FastifyInstance, secret: string): Promise<void> {
   await app.register(fastifyCookie, { secret });

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Lab } from '../labs/load.ts';
-import { type AutoGrader, CLUSTER_UNAVAILABLE } from '../labs/progress.ts';
+import { type AutoGrader, CLUSTER_UNAVAILABLE } from '../labs/auto-grader.ts';
 import type { SessionManager } from '../sessions/manager.ts';
 import { ownSession } from './session-routes.ts';
 

@@ -2,38 +2,22 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import { metrics } from '../metrics.ts';
+import type { GradeEvents } from '../labs/auto-grader.ts';
 import type { Session, SessionManager } from '../sessions/manager.ts';
+import type { Bus } from '../shared/bus.ts';
+import { type ClientFrame, MAX_FRAME_BYTES, type ServerFrame, TERMINAL_LIMITS as LIMITS } from '../shared/terminal-protocol.ts';
 import type { TerminalClient } from '../sessions/terminal.ts';
 import { learnerOf } from './identity.ts';
 
-// The terminal protocol, one JSON object per text frame.
-//
-//   browser -> server   {"type":"data","data":"ls\r"}          keystrokes or a paste
-//                       {"type":"resize","cols":120,"rows":40}  the terminal's size in cells
-//                       {"type":"ping","id":7}                   liveness; answered by pong
-//   server -> browser   {"type":"attached","namespace":"lab-…"} first frame; the scrollback follows as data
-//                       {"type":"data","data":"…"}               shell output
-//                       {"type":"pong","id":7}
-//                       {"type":"error","message":"…"}           a frame was refused; the shell goes on
-//                       {"type":"exit","reason":"…"}             the shell is gone; the socket closes
-//                       {"type":"progress","result":{…}}         the lab was graded again (see server/labs/grade.ts)
-//                       {"type":"ungraded","message":"…"}        an automatic grading could not reach the cluster
-//
-// An instructor's read-only view (GET /api/workshops/:code/learners/:ref/terminal) speaks the
-// same server -> browser frames after its first frame, {"type":"auth","token":"…"}; any input
-// it sends is refused.
-//
-// Frames over MAX_FRAME_BYTES close the socket (ws code 1009). Anything else malformed is answered
-// with an error frame and dropped.
+// The learner's terminal over a WebSocket, and an instructor's read-only view of it. The frames
+// are declared in server/shared/terminal-protocol.ts.
 
-export const MAX_FRAME_BYTES = 1024 * 1024;
-const LIMITS = { cols: 500, rows: 200 };
 // Input allowance per socket: a burst the size of the largest frame, then a steady rate far above
 // typing speed. A flood beyond it is dropped with an error, never queued.
 const INPUT_BURST_BYTES = MAX_FRAME_BYTES;
 const INPUT_BYTES_PER_SECOND = 256 * 1024;
 
-const clientMessage = z.discriminatedUnion('type', [
+const clientMessage: z.ZodType<ClientFrame> = z.discriminatedUnion('type', [
   z.object({ type: z.literal('data'), data: z.string() }),
   z.object({ type: z.literal('resize'), cols: z.number().int().min(1).max(LIMITS.cols), rows: z.number().int().min(1).max(LIMITS.rows) }),
   z.object({ type: z.literal('ping'), id: z.number().or(z.string()).optional() }),
@@ -50,7 +34,7 @@ export function sameOrigin(request: FastifyRequest): boolean {
   }
 }
 
-export function registerTerminalSocket(app: FastifyInstance, sessions: SessionManager): void {
+export function registerTerminalSocket(app: FastifyInstance, sessions: SessionManager, grades: Bus<GradeEvents>): void {
   app.get<{ Params: { id: string } }>(
     '/api/sessions/:id/terminal',
     {
@@ -71,14 +55,14 @@ export function registerTerminalSocket(app: FastifyInstance, sessions: SessionMa
         socket.close(1011, 'session closed');
         return;
       }
-      attach(socket, session, sessions);
+      attach(socket, session, sessions, grades);
     },
   );
 }
 
 /** Output frames to a socket: the learner's own, or a watcher's. */
 function outputTo(socket: WebSocket) {
-  const send = (message: object) => {
+  const send = (message: ServerFrame) => {
     if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
   };
   const client: TerminalClient = {
@@ -106,7 +90,7 @@ export function watch(socket: WebSocket, session: Session): void {
   socket.on('error', () => socket.terminate());
 }
 
-function attach(socket: WebSocket, session: Session, sessions: SessionManager): void {
+function attach(socket: WebSocket, session: Session, sessions: SessionManager, grades: Bus<GradeEvents>): void {
   const { send, client } = outputTo(socket);
   const refuse = (message: string) => {
     metrics.errors.inc({ kind: 'terminal_frame' });
@@ -156,14 +140,13 @@ function attach(socket: WebSocket, session: Session, sessions: SessionManager): 
     }
   });
   // The lab panel's automatic ticks ride on the terminal's connection.
-  const graded = (result: unknown) => send({ type: 'progress', result });
-  const ungraded = (message: string) => send({ type: 'ungraded', message });
-  session.events.on('graded', graded);
-  session.events.on('ungraded', ungraded);
+  const unsubscribe = [
+    grades.on('graded', (event) => event.session === session.id && send({ type: 'progress', result: event.result })),
+    grades.on('ungraded', (event) => event.session === session.id && send({ type: 'ungraded', message: event.message })),
+  ];
   socket.on('close', () => {
     session.terminal.detach(client);
-    session.events.off('graded', graded);
-    session.events.off('ungraded', ungraded);
+    for (const stop of unsubscribe) stop();
   });
   socket.on('error', () => socket.terminate());
 }

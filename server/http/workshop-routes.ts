@@ -3,9 +3,10 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { Lab } from '../labs/load.ts';
 import type { ProgressStore, Workshop } from '../store/store.ts';
-import type { AutoGrader } from '../labs/progress.ts';
+import type { AutoGrader } from '../labs/auto-grader.ts';
 import type { SessionManager } from '../sessions/manager.ts';
-import { ownerLabel } from '../sessions/provision.ts';
+import { ownerLabel } from '../shared/names.ts';
+import { type AuthFrame, INSTRUCTOR_REFUSED, type ServerFrame } from '../shared/terminal-protocol.ts';
 import { hashToken } from '../workshops/workshops.ts';
 import { sameOrigin, watch } from './terminal-socket.ts';
 import { displayNameSchema, ensureLearner, setLearner } from './identity.ts';
@@ -90,18 +91,18 @@ export function registerWorkshopRoutes(app: FastifyInstance, store: ProgressStor
     (socket, request) => {
       // Browsers cannot put a token in a WebSocket's headers, and a URL ends up in logs: the
       // token is the first frame.
-      const timer = setTimeout(() => socket.close(4401, INSTRUCTOR_ONLY), AUTH_TIMEOUT_MS);
+      const timer = setTimeout(() => socket.close(INSTRUCTOR_REFUSED, INSTRUCTOR_ONLY), AUTH_TIMEOUT_MS);
       socket.once('message', (raw) => {
         clearTimeout(timer);
         void (async () => {
-          const token = z.object({ type: z.literal('auth'), token: z.string() }).safeParse(JSON.parse(raw.toString()) as unknown);
+          const token = (z.object({ type: z.literal('auth'), token: z.string() }) satisfies z.ZodType<AuthFrame>).safeParse(JSON.parse(raw.toString()) as unknown);
           const workshop = token.success ? await asInstructor(request.params.code, `Bearer ${token.data.token}`) : undefined;
-          if (!workshop) return socket.close(4401, INSTRUCTOR_ONLY);
+          if (!workshop) return socket.close(INSTRUCTOR_REFUSED, INSTRUCTOR_ONLY);
           const member = await memberByRef(workshop, request.params.ref);
           const lab = request.query.lab ?? '';
           const session = member && workshop.labs.includes(lab) ? sessions.liveSession(member.learner, lab) : undefined;
           if (!session) {
-            socket.send(JSON.stringify({ type: 'exit', reason: 'this learner has no open terminal for that lab right now' }));
+            socket.send(JSON.stringify({ type: 'exit', reason: 'this learner has no open terminal for that lab right now' } satisfies ServerFrame));
             return socket.close(1000, 'no terminal');
           }
           request.log.info({ workshop: workshop.code, learner: request.params.ref, lab }, 'instructor watches a learner\'s terminal');

@@ -10,7 +10,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { loadKubeConfig } from '../cluster/health.ts';
 import { run } from '../exec.ts';
 import { projectRoot } from '../paths.ts';
-import { LABELS, MANAGED_BY, ownerLabel } from '../sessions/provision.ts';
+import { LABELS, MANAGED_BY, ownerLabel } from '../shared/names.ts';
 import { SqlProgressStore } from '../store/sql-store.ts';
 import { sqliteConnection } from '../store/sqlite.ts';
 import { GRADE_SCHEMA, WORKSHOP_GRADE_SCHEMA } from './report.ts';

@@ -3,15 +3,14 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AuthorizationV1Api, CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { CnlabError } from '../errors.ts';
-import { accessKey, type CheckResult, type CustomCheck, evaluate, kinds, kindsRead, type Snapshot } from './checks.ts';
+import type { LabResult } from '../shared/grades.ts';
+import { labKinds as kinds } from '../shared/kinds.ts';
+import { accessKey, type CustomCheck, evaluate, kindsRead, type Snapshot } from './checks.ts';
 import type { Lab } from './load.ts';
-import { LABELS, MANAGED_BY, ownerLabel } from '../sessions/provision.ts';
+import { LABELS, MANAGED_BY, ownerLabel } from '../shared/names.ts';
 import { listRaw } from './read-raw.ts';
 import type { LearnerGrade } from './report.ts';
 import type { Check } from './schema.ts';
-
-export type TaskResult = { id: string; title: string; passed: boolean; checks: CheckResult[] };
-export type LabResult = { lab: string; namespace: string; passed: boolean; tasks: TaskResult[]; gradedAt: string };
 
 /**
  * Reads the namespace once (every kind the lab's checks name, listed in parallel, plus its access

@@ -1,7 +1,8 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Session, SessionManager } from '../sessions/manager.ts';
 import type { Terminal } from '../sessions/terminal.ts';
-import { gradeLab, type LabResult } from './grade.ts';
+import type { LabResult } from '../shared/grades.ts';
+import { gradeLab } from './grade.ts';
 import type { Lab } from './load.ts';
 
 // `cnlab labs test`: every lab proven solvable by a learner, and not solved before they start.

@@ -1,4 +1,4 @@
-import type { LabResult } from './grade.ts';
+import type { LabResult } from '../shared/grades.ts';
 import type { Lab } from './load.ts';
 
 // How a grade leaves the platform: words for a person, JSON for a program, JUnit for CI. The JSON

@@ -7,7 +7,8 @@ import { after, test } from 'node:test';
 import { CoreV1Api, type KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { loadKubeConfig } from '../cluster/health.ts';
 import { learnerIdOf, learnerWithShell, newLearner, type Platform, startPlatform } from '../testing/platform.ts';
-import { clusterBindingName, LABELS, MANAGED_BY } from './provision.ts';
+import { LABELS, MANAGED_BY } from '../shared/names.ts';
+import { clusterBindingName } from './provision.ts';
 
 const platforms: Platform[] = [];
 let kc: KubeConfig;

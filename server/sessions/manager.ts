@@ -1,29 +1,27 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:net';
 import { join } from 'node:path';
-import type { KubeConfig, V1Namespace } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject, V1Namespace } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { stringify } from 'yaml';
-import type { Lab } from '../labs/load.ts';
-import { applySetup, wipeNamespace } from '../labs/seed.ts';
 import { run } from '../exec.ts';
 import { metrics } from '../metrics.ts';
+import { type Bus, createBus } from '../shared/bus.ts';
+import { LABELS, ownerLabel } from '../shared/names.ts';
 import { startApiRelay } from './api-relay.ts';
 import { ensureLearnerAdmission } from './learner-admission.ts';
 import {
   deleteNamespace,
   ensureClusterReadRole,
   expiryOf,
-  LABELS,
   type LearnerNamespace,
-  ownerLabel,
   listLearnerNamespaces,
   provisionNamespace,
   reconcile,
 } from './provision.ts';
+import { applySetup, wipeNamespace } from './seed.ts';
 import { INSIDE, probeSandbox, type SandboxLimits, type SandboxSpec, sandboxCommand, sandboxEtc } from './sandbox.ts';
 import type { SessionSettings } from './settings.ts';
 import { Terminal } from './terminal.ts';
@@ -38,8 +36,6 @@ export type Session = {
   terminal: Terminal;
   /** Host uid of the shell (root server) or the slot it would use. */
   slot: number;
-  /** Emits 'graded' with each new lab result, for the browser's lab panel. */
-  events: EventEmitter;
   /** The learner has asked for a grade at least once: the solution may be shown. */
   tried: boolean;
 };
@@ -57,10 +53,16 @@ export type ManagerOptions = {
   settings: SessionSettings;
   limits: SandboxLimits;
   logger: Logger;
-  /** Labs by id: a session for one of them starts with the lab's setup objects in its namespace. */
-  labs: ReadonlyMap<string, Lab>;
-  /** Called whenever a shell prints: something in the namespace may have changed. */
-  onActivity?: (session: Session) => void;
+  /** A lab's setup objects, by lab id: a session for a known lab starts with them in its namespace. */
+  labSetup(lab: string): readonly KubernetesObject[] | undefined;
+};
+
+/** What happens to sessions, for whoever needs to know (the automatic grader). */
+export type SessionEvents = {
+  /** A shell printed: something in its namespace may have changed. */
+  activity: Session;
+  /** A session has ended: its shell is gone. */
+  closed: Session;
 };
 
 const TERMINAL_SIZE = { cols: 100, rows: 30 };
@@ -71,6 +73,7 @@ const returnKey = (owner: string, lab: string) => `${owner}\n${lab}`;
 /** Learner sessions: a namespace each, a sandboxed shell in it, and their lifecycle. */
 export class SessionManager {
   readonly #options: ManagerOptions;
+  readonly events: Bus<SessionEvents> = createBus();
   readonly #sessions = new Map<string, Session>();
   readonly #opening = new Map<string, Promise<Session>>();
   readonly #freeSlots: number[];
@@ -195,15 +198,15 @@ export class SessionManager {
 
   async #resetNamespace(namespace: string, lab: string): Promise<void> {
     await wipeNamespace(this.#options.kc, namespace);
-    const definition = this.#options.labs.get(lab);
-    if (definition) await applySetup(this.#options.kc, namespace, definition.setup);
+    const setup = this.#options.labSetup(lab);
+    if (setup) await applySetup(this.#options.kc, namespace, setup);
   }
 
   async close(id: string, reason: string): Promise<void> {
     const session = this.#sessions.get(id);
     if (!session) return;
     this.#sessions.delete(id);
-    session.events.emit('closed');
+    this.events.emit('closed', session);
     metrics.sessionsActive.set(this.#sessions.size);
     session.terminal.kill();
     this.#freeSlots.push(session.slot);
@@ -277,8 +280,8 @@ export class SessionManager {
       const namespace = kept?.metadata?.name ?? `lab-${randomBytes(5).toString('hex')}`;
       const expiresAt = kept ? expiryOf(kept) : new Date(Date.now() + settings.ttlSeconds * 1000);
       const learnerNamespace = await provisionNamespace(kc, { namespace, owner, lab, expiresAt });
-      const definition = this.#options.labs.get(lab);
-      if (definition && !kept) await applySetup(kc, namespace, definition.setup);
+      const setup = this.#options.labSetup(lab);
+      if (setup && !kept) await applySetup(kc, namespace, setup);
       const id = randomUUID();
       const uid = this.#uid(slot);
       const spec = await this.#prepareSessionDir(id, learnerNamespace, uid);
@@ -290,12 +293,11 @@ export class SessionManager {
         expiresAt,
         lastInput: Date.now(),
         slot,
-        events: new EventEmitter(),
         tried: false,
         terminal: new Terminal(sandboxCommand(spec), TERMINAL_SIZE, {
           output: (bytes) => {
             metrics.terminalBytes.inc({ direction: 'out' }, bytes);
-            this.#options.onActivity?.(session);
+            this.events.emit('activity', session);
           },
           exit: (code) => {
             logger.info({ session: id, code }, 'shell exited');

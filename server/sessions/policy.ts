@@ -1,46 +1,48 @@
 import type { V1LimitRangeItem, V1PolicyRule, V1ResourceQuotaSpec } from '@kubernetes/client-node';
+import { apiGroupOf, type LabKind, labKinds } from '../shared/kinds.ts';
 
 // Everything a learner may do in the cluster, in one place. Provisioning turns this table into
 // a Role, a ClusterRole binding, a ResourceQuota, a LimitRange and a NetworkPolicy; the security
-// tests read it too. Widening a learner's rights means editing this file and nothing else.
+// tests read it too. The rights on lab kinds come from their list (server/shared/kinds.ts);
+// widening a learner's rights means editing this file or that list, and nothing else.
 
 const ALL = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'];
 const READ = ['get', 'list', 'watch'];
 
+/** The lab kinds (server/shared/kinds.ts) as rules: one per API group and right. */
+function kindRules(scope: (kind: LabKind) => boolean): V1PolicyRule[] {
+  const rules = new Map<string, V1PolicyRule>();
+  for (const kind of Object.values(labKinds).filter(scope)) {
+    const group = apiGroupOf(kind);
+    const rule = rules.get(`${group} ${kind.learner}`) ?? { apiGroups: [group], resources: [], verbs: kind.learner === 'write' ? ALL : READ };
+    rule.resources?.push(kind.plural);
+    rules.set(`${group} ${kind.learner}`, rule);
+  }
+  return [...rules.values()];
+}
+
 /** Rights inside the learner's own namespace (a Role bound to the session's ServiceAccount). */
 export const namespaceRules: V1PolicyRule[] = [
-  {
-    apiGroups: [''],
-    resources: ['pods', 'services', 'configmaps', 'secrets', 'persistentvolumeclaims', 'serviceaccounts'],
-    verbs: ALL,
-  },
+  // Every lab kind of the namespace: pods, services, deployments, roles, ...
+  ...kindRules((kind) => !kind.clusterScoped),
   { apiGroups: [''], resources: ['pods/log'], verbs: READ },
   // Pods run real processes on the real node: a learner may enter, attach to and forward to their own.
   { apiGroups: [''], resources: ['pods/exec', 'pods/attach', 'pods/portforward'], verbs: ['get', 'create'] },
   { apiGroups: [''], resources: ['pods/ephemeralcontainers'], verbs: ['get', 'update', 'patch'] },
-  { apiGroups: [''], resources: ['endpoints', 'events', 'resourcequotas', 'limitranges'], verbs: READ },
+  { apiGroups: [''], resources: ['events'], verbs: READ },
   // Its own Namespace object: RBAC checks `get namespaces/<name>` against the namespace itself.
   { apiGroups: [''], resources: ['namespaces'], verbs: ['get'] },
-  { apiGroups: ['apps'], resources: ['deployments', 'replicasets', 'statefulsets', 'daemonsets'], verbs: ALL },
   { apiGroups: ['apps'], resources: ['deployments/scale', 'statefulsets/scale', 'replicasets/scale'], verbs: ['get', 'update', 'patch'] },
-  { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: ALL },
-  { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: ALL },
-  { apiGroups: ['networking.k8s.io'], resources: ['ingresses', 'networkpolicies'], verbs: ALL },
-  { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: READ },
   // `kubectl top pods`: metrics-server's measurements of their own pods.
   { apiGroups: ['metrics.k8s.io'], resources: ['pods'], verbs: READ },
   { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: READ },
-  // Roles and bindings are course material (RBAC lessons). The API's escalation check means a
-  // learner can only grant what this table already grants them.
-  { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: ALL },
 ];
 
 /** Read-only rights on cluster-scoped objects the lessons inspect (a ClusterRole, bound per learner). */
 export const clusterReadRules: V1PolicyRule[] = [
-  { apiGroups: [''], resources: ['nodes'], verbs: READ },
+  ...kindRules((kind) => kind.clusterScoped === true),
+  // `kubectl top nodes`.
   { apiGroups: ['metrics.k8s.io'], resources: ['nodes'], verbs: READ },
-  { apiGroups: ['storage.k8s.io'], resources: ['storageclasses'], verbs: READ },
-  { apiGroups: ['networking.k8s.io'], resources: ['ingressclasses'], verbs: READ },
 ];
 
 /** Enough for every lab in the course, small enough that one learner cannot crowd out the rest. */

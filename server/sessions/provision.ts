@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   CoreV1Api,
   type KubeConfig,
@@ -6,22 +5,13 @@ import {
   RbacAuthorizationV1Api,
   type V1Namespace,
 } from '@kubernetes/client-node';
+import { LABELS, MANAGED_BY, ownerLabel } from '../shared/names.ts';
 import { POD_SECURITY_LABELS } from './learner-admission.ts';
 import { clusterReadRules, limits, MAX_TOKEN_SECONDS, namespaceRules, quota } from './policy.ts';
 
-export const LABELS = {
-  managedBy: 'app.kubernetes.io/managed-by',
-  owner: 'cnlab.dev/owner',
-  lab: 'cnlab.dev/lab',
-  expires: 'cnlab.dev/expires',
-} as const;
-export const MANAGED_BY = 'cnlab';
 export const LEARNER = 'learner';
 const CLUSTER_READ_ROLE = 'cnlab-learner-cluster-read';
 const NETWORK_POLICY = 'isolate-from-other-namespaces';
-
-/** Learner ids never reach the cluster: labels carry a hash of them. */
-export const ownerLabel = (learner: string) => createHash('sha256').update(learner).digest('hex').slice(0, 32);
 
 export type NamespaceRequest = {
   namespace: string;

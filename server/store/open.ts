@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { stateDir } from '../paths.ts';
+import { setting } from '../settings.ts';
 import { postgresConnection } from './postgres.ts';
 import { SqlProgressStore } from './sql-store.ts';
 import { sqliteConnection } from './sqlite.ts';
@@ -11,8 +12,8 @@ import type { ProgressStore } from './store.ts';
  * else a SQLite file in the state folder (or CNLAB_DATABASE).
  */
 export function openStore(): Promise<ProgressStore> {
-  const url = process.env.CNLAB_DATABASE_URL;
+  const url = setting('CNLAB_DATABASE_URL');
   if (url) return SqlProgressStore.open(postgresConnection(url));
   mkdirSync(stateDir(), { recursive: true, mode: 0o700 });
-  return SqlProgressStore.open(sqliteConnection(process.env.CNLAB_DATABASE ?? join(stateDir(), 'cnlab.db')));
+  return SqlProgressStore.open(sqliteConnection(setting('CNLAB_DATABASE') ?? join(stateDir(), 'cnlab.db')));
 }

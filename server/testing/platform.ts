@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { run } from '../exec.ts';
 import { projectRoot } from '../paths.ts';
+import type { ServerFrame as ProtocolFrame } from '../shared/terminal-protocol.ts';
 
 export type Platform = {
   url: string;
@@ -89,7 +90,10 @@ export async function newLearner(platform: Platform): Promise<Learner> {
   };
 }
 
-export type ServerFrame = { type: string; data?: string; message?: string; namespace?: string; reason?: string };
+type KeysOfUnion<U> = U extends unknown ? keyof U : never;
+type FieldOf<U, K extends PropertyKey> = U extends { [P in K]?: infer V } ? V : never;
+/** A server frame as tests look into it: its type, and any field some frame carries. */
+export type ServerFrame = { type: ProtocolFrame['type'] } & { [K in Exclude<KeysOfUnion<ProtocolFrame>, 'type'>]?: FieldOf<ProtocolFrame, K> };
 
 /** A terminal connection; `output` accumulates shell output, `frames` every frame received. */
 export class Shell {
@@ -123,6 +127,7 @@ export class Shell {
     });
   }
 
+  /** A protocol frame (ClientFrame, AuthFrame), or anything else, for tests of what the server refuses. */
   send(frame: unknown): void {
     this.socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
   }

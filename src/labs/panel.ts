@@ -1,10 +1,9 @@
+import type { LabResult } from '../../server/shared/grades.ts';
+import { onPageEvent } from '../../server/shared/terminal-protocol.ts';
 import { type LabSession, startSession } from '../terminal/session.ts';
 
 // Drives a <lab-panel>: grading on request and as the server pushes it, hints one at a time,
 // reset, and the solution once the learner has tried.
-
-type CheckResult = { ok: boolean; message: string };
-type LabResult = { tasks: Array<{ id: string; passed: boolean; checks: CheckResult[] }> };
 
 async function call<T>(method: string, url: string): Promise<T> {
   const response = await fetch(url, { method });
@@ -21,8 +20,8 @@ export function startLabPanel(panel: HTMLElement): void {
   let session: Promise<LabSession> | undefined;
   const ensureSession = () => (session ??= startSession(lab));
   // The terminal opened the session first: reuse it rather than asking again.
-  window.addEventListener('cnlab:session', (event) => {
-    session = Promise.resolve((event as CustomEvent<LabSession>).detail);
+  onPageEvent('cnlab:session', (opened) => {
+    session = Promise.resolve(opened);
   });
 
   const showError = (error: unknown) => {
@@ -111,7 +110,7 @@ export function startLabPanel(panel: HTMLElement): void {
   });
 
   // Grades the server pushes after terminal activity.
-  window.addEventListener('cnlab:progress', (event) => render((event as CustomEvent<LabResult>).detail));
+  onPageEvent('cnlab:progress', (result) => render(result));
   // The ticks stay as they were: the work was not judged, so nothing turns red.
-  window.addEventListener('cnlab:ungraded', (event) => showError(new Error((event as CustomEvent<string>).detail)));
+  onPageEvent('cnlab:ungraded', (text) => showError(new Error(text)));
 }

@@ -3,20 +3,12 @@ import { WebLinksAddon } from '@xterm/addon-web-links';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import './panel.css';
+import { type ClientFrame, dispatchPageEvent, onPageEvent, type ServerFrame } from '../../server/shared/terminal-protocol.ts';
 import { startSession } from './session.ts';
 
 // The terminal panel: xterm.js beside the lesson, connected to the learner's shell over the
-// WebSocket protocol documented in server/http/terminal-socket.ts. A dropped connection is retried;
+// WebSocket protocol declared in server/shared/terminal-protocol.ts. A dropped connection is retried;
 // the server keeps the shell and replays its recent output, so nothing is lost.
-
-type ServerMessage =
-  | { type: 'attached'; namespace: string }
-  | { type: 'data'; data: string }
-  | { type: 'pong' }
-  | { type: 'error'; message: string }
-  | { type: 'exit'; reason: string }
-  | { type: 'progress'; result: unknown }
-  | { type: 'ungraded'; message: string };
 
 type State = 'starting' | 'connecting' | 'connected' | 'reconnecting' | 'ended';
 
@@ -40,7 +32,7 @@ let current: { close(): void } | undefined;
 export async function openTerminalPanel(lab: string, onClose: () => void): Promise<void> {
   if (current) return;
   const session = await startSession(lab);
-  window.dispatchEvent(new CustomEvent('cnlab:session', { detail: session }));
+  dispatchPageEvent('cnlab:session', session);
 
   const panel = element('aside', { class: 'cnlab-terminal', 'aria-label': 'Lab terminal' });
   const handle = element('div', { class: 'cnlab-terminal__handle', role: 'separator', 'aria-orientation': 'vertical', 'aria-label': 'Resize the terminal', tabindex: '0' });
@@ -84,7 +76,7 @@ export async function openTerminalPanel(lab: string, onClose: () => void): Promi
   let retries = 0;
   let ended = false;
   let ping: ReturnType<typeof setInterval> | undefined;
-  const send = (message: object) => {
+  const send = (message: ClientFrame) => {
     if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
   };
   const setState = (state: State, text: string = state) => {
@@ -103,7 +95,7 @@ export async function openTerminalPanel(lab: string, onClose: () => void): Promi
       ping = setInterval(() => send({ type: 'ping' }), PING_MS);
     });
     socket.addEventListener('message', (event) => {
-      const message = JSON.parse(String(event.data)) as ServerMessage;
+      const message = JSON.parse(String(event.data)) as ServerFrame;
       switch (message.type) {
         case 'attached':
           // The server replays the recent output next: start from a clean screen.
@@ -124,10 +116,10 @@ export async function openTerminalPanel(lab: string, onClose: () => void): Promi
           break;
         case 'progress':
           // The lab panel (if the page has one) shows the new grades.
-          window.dispatchEvent(new CustomEvent('cnlab:progress', { detail: message.result }));
+          dispatchPageEvent('cnlab:progress', message.result);
           break;
         case 'ungraded':
-          window.dispatchEvent(new CustomEvent('cnlab:ungraded', { detail: message.message }));
+          dispatchPageEvent('cnlab:ungraded', message.message);
           break;
         case 'pong':
           break;
@@ -154,14 +146,13 @@ export async function openTerminalPanel(lab: string, onClose: () => void): Promi
   });
   term.onResize(({ cols, rows }) => send({ type: 'resize', cols, rows }));
   // "Run" buttons on the page type their command into this terminal.
-  const typeCommand = (event: Event) => {
-    const command = `${(event as CustomEvent<string>).detail}\r`;
+  const stopTyping = onPageEvent('cnlab:type', (typed) => {
+    const command = `${typed}\r`;
     // Before the shell is attached (the Run click that opened the terminal), hold it until then.
     if (status.dataset.state === 'connected') send({ type: 'data', data: command });
     else pendingCommands.push(command);
     term.focus();
-  };
-  window.addEventListener('cnlab:type', typeCommand);
+  });
   const refit = () => fit.fit();
   const observer = new ResizeObserver(refit);
   observer.observe(screen);
@@ -200,7 +191,7 @@ export async function openTerminalPanel(lab: string, onClose: () => void): Promi
       ended = true;
       socket?.close();
       observer.disconnect();
-      window.removeEventListener('cnlab:type', typeCommand);
+      stopTyping();
       term.dispose();
       panel.remove();
       document.documentElement.classList.remove('cnlab-terminal-open');

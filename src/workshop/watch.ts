@@ -2,6 +2,7 @@
 // watches someone, so the dashboard itself stays light.
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
+import { type AuthFrame, INSTRUCTOR_REFUSED, type ServerFrame } from '../../server/shared/terminal-protocol.ts';
 
 export type Watcher = { stop(): void };
 
@@ -11,14 +12,14 @@ export function watchTerminal(host: HTMLElement, url: URL, token: string): Watch
   term.open(host);
   const note = (text: string) => term.write(`\r\n\x1b[33m[cnlab] ${text}\x1b[0m\r\n`);
   const socket = new WebSocket(url);
-  socket.addEventListener('open', () => socket.send(JSON.stringify({ type: 'auth', token })));
+  socket.addEventListener('open', () => socket.send(JSON.stringify({ type: 'auth', token } satisfies AuthFrame)));
   socket.addEventListener('message', (event) => {
-    const frame = JSON.parse(String(event.data)) as { type: string; data?: string; reason?: string };
-    if (frame.type === 'data') term.write(frame.data ?? '');
-    if (frame.type === 'exit') note(frame.reason ?? 'the terminal ended');
+    const frame = JSON.parse(String(event.data)) as ServerFrame;
+    if (frame.type === 'data') term.write(frame.data);
+    if (frame.type === 'exit') note(frame.reason || 'the terminal ended');
   });
   socket.addEventListener('close', (event) => {
-    if (event.code === 4401) note('the instructor token was refused');
+    if (event.code === INSTRUCTOR_REFUSED) note('the instructor token was refused');
   });
   return {
     stop() {

@@ -8,7 +8,7 @@ import { CnlabError } from '../../errors.ts';
 import { run, tail } from '../../exec.ts';
 import { projectRoot, stateDir } from '../../paths.ts';
 import { isAlive } from '../../process.ts';
-import type { Progress } from '../../progress.ts';
+import type { Steps as Progress } from '../../steps.ts';
 import { loadKubeConfig, waitHealthy } from '../health.ts';
 import { ensureImages } from '../images/build.ts';
 import { applyAddons, waitForAddons } from './addons.ts';

@@ -5,7 +5,7 @@ import { CnlabError } from '../../errors.ts';
 import { run, tail } from '../../exec.ts';
 import { findGo, type Go } from '../../go.ts';
 import { cacheDir } from '../../paths.ts';
-import type { Progress } from '../../progress.ts';
+import type { Steps as Progress } from '../../steps.ts';
 import { versions } from '../../versions.ts';
 import { isAlive } from '../../process.ts';
 import { kubernetesWrapperGoMod } from './wrapper-module.ts';

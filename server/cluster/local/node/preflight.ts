@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { run } from '../../../exec.ts';
+import { setting } from '../../../settings.ts';
 
 export type Preflight = { ok: true } | { ok: false; reason: string };
 
@@ -26,7 +27,7 @@ const onPath = (program: string) =>
  * provider then runs simulated nodes only and says so.
  */
 export async function nodePreflight(): Promise<Preflight> {
-  if (process.env.CNLAB_REAL_NODE === 'false') return { ok: false, reason: 'CNLAB_REAL_NODE=false turns the real node off' };
+  if (setting('CNLAB_REAL_NODE') === 'off') return { ok: false, reason: 'CNLAB_REAL_NODE=off turns the real node off' };
   if (process.getuid?.() !== 0) {
     return { ok: false, reason: `a real node needs root (containerd and the kubelet create namespaces, mounts and cgroups), and cnlab runs as uid ${process.getuid?.()}` };
   }

@@ -12,7 +12,7 @@ import { CnlabError } from '../../../errors.ts';
 import { run, tail } from '../../../exec.ts';
 import { projectRoot } from '../../../paths.ts';
 import { isAlive } from '../../../process.ts';
-import type { Progress } from '../../../progress.ts';
+import type { Steps as Progress } from '../../../steps.ts';
 import type { NodeToolchain } from '../toolchain.ts';
 import { issueClientCert } from './certs.ts';
 import {

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CnlabError } from './errors.ts';
-import { run, tail } from './exec.ts';
-import { projectRoot } from './paths.ts';
-import type { Progress } from './progress.ts';
+import { CnlabError } from '../errors.ts';
+import { run, tail } from '../exec.ts';
+import { projectRoot } from '../paths.ts';
+import type { Steps } from '../steps.ts';
 
 export const siteDir = join(projectRoot, 'dist');
 const sources = ['content', 'src', 'labs', 'astro.config.mjs'].map((entry) => join(projectRoot, entry));
@@ -18,14 +18,14 @@ async function newestChange(path: string): Promise<number> {
 }
 
 /** Builds the static course site when it is missing or older than its sources. */
-export async function ensureSiteBuilt(progress: Progress): Promise<void> {
+export async function ensureSiteBuilt(steps: Steps): Promise<void> {
   const index = join(siteDir, 'index.html');
   if (existsSync(index)) {
     const built = (await stat(index)).mtimeMs;
     const changed = Math.max(...(await Promise.all(sources.filter(existsSync).map(newestChange))));
     if (built >= changed) return;
   }
-  const result = await progress.step('build the course site', () =>
+  const result = await steps.step('build the course site', () =>
     run(join(projectRoot, 'node_modules', '.bin', 'astro'), ['build'], { cwd: projectRoot }),
   );
   if (result.code !== 0) {

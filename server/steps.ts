@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 
-export type Progress = {
+export type Steps = {
   /** Runs one phase of a longer job, printing its name and how long it took. */
   step<T>(label: string, run: () => Promise<T>): Promise<T>;
   info(message: string): void;
@@ -10,7 +10,7 @@ export type Progress = {
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
-export function createProgress(write: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): Progress {
+export function createSteps(write: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): Steps {
   const started = performance.now();
   const stamp = () => `[${seconds(performance.now() - started).padStart(7)}]`;
   return {

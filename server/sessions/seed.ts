@@ -1,9 +1,9 @@
 import { type KubeConfig, type KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
-import { LABELS, MANAGED_BY } from '../sessions/provision.ts';
-import { kinds } from './checks.ts';
+import { LABELS, MANAGED_BY } from '../shared/names.ts';
+import { namespacedLabKinds } from '../shared/kinds.ts';
 
 /** Creates a lab's setup objects in the learner's namespace (how broken workloads get seeded). */
-export async function applySetup(kc: KubeConfig, namespace: string, objects: KubernetesObject[]): Promise<void> {
+export async function applySetup(kc: KubeConfig, namespace: string, objects: readonly KubernetesObject[]): Promise<void> {
   const client = KubernetesObjectApi.makeApiClient(kc);
   for (const object of objects) {
     // One by one, in file order: a later object may depend on an earlier one (a ConfigMap first).
@@ -20,9 +20,8 @@ export async function wipeNamespace(kc: KubeConfig, namespace: string): Promise<
   // Owned objects (ReplicaSets, Pods, EndpointSlices) go with their owners; the rest one by one.
   const ownedByController = new Set(['ReplicaSet', 'Pod', 'Endpoints', 'EndpointSlice', 'Job']);
   // Only the namespace's own kinds: listing a cluster-scoped kind (Node) would reach beyond it.
-  const namespaced = Object.entries(kinds).filter(([, { clusterScoped }]) => !clusterScoped);
   await Promise.all(
-    namespaced.map(async ([kind, { apiVersion }]) => {
+    namespacedLabKinds.map(async ([kind, { apiVersion }]) => {
       const { items } = await client.list(apiVersion, kind, namespace);
       await Promise.all(
         items

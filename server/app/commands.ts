@@ -1,0 +1,178 @@
+import { dirname } from 'node:path';
+import { loadKubeConfig, probeCluster } from '../cluster/health.ts';
+import { ensureToolchain } from '../cluster/local/toolchain.ts';
+import { clearRecord, readRecord } from '../cluster/record.ts';
+import { currentProvider, type ProviderChoice } from '../cluster/select.ts';
+import { CnlabError } from '../errors.ts';
+import { gradeLearners, gradeNamespace } from '../labs/grade.ts';
+import { loadLabs } from '../labs/load.ts';
+import { formatProofs, proofPassed, proveLab } from '../labs/prove.ts';
+import { formatGrade, formatWorkshopGrade, type GradeFormat } from '../labs/report.ts';
+import { learnerNamespace } from '../sessions/provision.ts';
+import { createSteps } from '../steps.ts';
+import { openStore } from '../store/open.ts';
+import { createWorkshop } from '../workshops/workshops.ts';
+import { buildPlatform, clusterUp, gradingToken } from './platform.ts';
+
+// What each `cnlab` command does; server/cli.ts declares the commands and their flags.
+
+const out = (text: string) => process.stdout.write(text);
+
+export async function clusterUpCommand(choice: ProviderChoice): Promise<void> {
+  const steps = createSteps();
+  const access = await clusterUp(choice, steps);
+  const health = await probeCluster(access);
+  steps.info(`cluster ready (${access.provider}, ${health.version}, ${health.readyNodes} nodes) in ${steps.elapsed().toFixed(1)}s`);
+}
+
+export async function clusterBuildCommand(): Promise<void> {
+  const steps = createSteps();
+  const toolchain = await ensureToolchain(steps);
+  steps.info(`binaries ready in ${dirname(toolchain.kubectl)} and beside it (${steps.elapsed().toFixed(1)}s)`);
+}
+
+export async function clusterDownCommand(choice: ProviderChoice): Promise<void> {
+  const steps = createSteps();
+  const provider = await currentProvider(choice);
+  if (!provider) {
+    steps.info('no cluster is up');
+    return;
+  }
+  await provider.down(steps);
+  await clearRecord();
+}
+
+export async function clusterStatusCommand(flags: { json?: boolean }): Promise<void> {
+  const access = await readRecord();
+  const probed = access ? await probeCluster(access) : undefined;
+  const components = access ? ((await (await currentProvider({}))?.components?.()) ?? []) : [];
+  const failing = components.filter((component) => !component.healthy);
+  // A cluster whose API answers but whose node runtime is broken runs nothing new: that is not healthy.
+  const health =
+    probed && probed.healthy && failing.length > 0
+      ? { ...probed, healthy: false, message: `degraded: ${failing.map((component) => `${component.name} ${component.detail}`).join('; ')}` }
+      : probed;
+  if (flags.json) {
+    out(`${JSON.stringify(health ? { ...health, components } : { healthy: false, message: 'no cluster is up' }, null, 2)}\n`);
+  } else if (!health) {
+    out('no cluster is up: run `cnlab cluster up`\n');
+  } else {
+    const rows: [string, string | number | undefined][] = [
+      ['provider', health.provider],
+      ['version', health.version ?? 'unknown'],
+      ['api', health.apiUrl],
+      ['nodes', `${health.nodes} (${health.readyNodes} Ready)`],
+      ['health', health.healthy ? 'healthy' : `unhealthy: ${health.message}`],
+    ];
+    for (const [key, value] of rows) out(`${`${key}:`.padEnd(10)}${value}\n`);
+    if (components.length > 0) {
+      out('components:\n');
+      const width = Math.max(...components.map((component) => component.name.length));
+      for (const component of components) {
+        out(`  ${component.name.padEnd(width)}  ${component.healthy ? 'ok ' : 'BAD'}  ${component.detail}${component.log ? `  (log: ${component.log})` : ''}\n`);
+      }
+    }
+  }
+  process.exitCode = health?.healthy ? 0 : 1;
+}
+
+export async function clusterKubeconfigCommand(): Promise<void> {
+  const access = await readRecord();
+  if (!access) throw new CnlabError('no cluster is up', 'run `cnlab cluster up` first');
+  out(`${access.kubeconfig}\n`);
+}
+
+export async function labsValidateCommand(): Promise<void> {
+  const loaded = await loadLabs();
+  out(`${loaded.length} labs are valid: ${loaded.map((lab) => lab.definition.id).join(', ')}\n`);
+}
+
+export async function labsTestCommand(ids: string[], flags: { json?: boolean }): Promise<void> {
+  const steps = createSteps();
+  const all = await loadLabs();
+  const unknown = ids.filter((id) => !all.some((lab) => lab.definition.id === id));
+  if (unknown.length > 0) throw new CnlabError(`no lab named ${unknown.join(', ')}`, `labs are: ${all.map((lab) => lab.definition.id).join(', ')}`);
+  const chosen = ids.length > 0 ? all.filter((lab) => ids.includes(lab.definition.id)) : all;
+  const access = await clusterUp({}, steps);
+  const platform = await buildPlatform(access, steps, { http: false });
+  const proofs = [];
+  try {
+    // One lab at a time: each starts a shell and rolls out workloads, and the table should
+    // show each lab's own time.
+    for (const lab of chosen) proofs.push(await steps.step(`lab ${lab.definition.id}`, () => proveLab(platform.kc, platform.sessions, lab)));
+  } finally {
+    await platform.stop();
+  }
+  out(flags.json ? `${JSON.stringify(proofs, null, 2)}\n` : `${formatProofs(proofs)}\n`);
+  if (!proofs.every(proofPassed)) process.exitCode = 1;
+}
+
+export type GradeFlags = { lab: string; namespace?: string; learner?: string; workshop?: string; format: GradeFormat; kubeconfig?: string; context?: string };
+
+export async function gradeCommand(flags: GradeFlags): Promise<void> {
+  if ([flags.namespace, flags.learner, flags.workshop].filter(Boolean).length !== 1) {
+    throw new CnlabError('name what to grade with one of --namespace, --learner or --workshop', 'for example: cnlab grade --lab service-endpoints --namespace lab-1a2b3c4d5e');
+  }
+  const lab = (await loadLabs()).find((candidate) => candidate.definition.id === flags.lab);
+  if (!lab) throw new CnlabError(`no lab named ${flags.lab}`, 'run `cnlab labs validate` to list the labs');
+  const access = flags.kubeconfig ? { provider: 'kubeconfig' as const, kubeconfig: flags.kubeconfig, ...(flags.context ? { context: flags.context } : {}) } : await readRecord();
+  if (!access) throw new CnlabError('no cluster is up', 'run `cnlab cluster up`, or name a cluster with --kubeconfig');
+  const kc = loadKubeConfig(access);
+  if (flags.workshop) {
+    const code = flags.workshop.toUpperCase();
+    const store = await openStore();
+    try {
+      const found = await store.workshopByCode(code);
+      if (!found) throw new CnlabError(`no workshop with the code ${code}`, 'the code is the one `cnlab workshop create` printed');
+      const members = await store.workshopMembers(found);
+      const learners = members.map(({ learner, name }) => ({ learner, name })).sort((a, b) => a.name.localeCompare(b.name));
+      const grades = await gradeLearners(kc, lab, learners);
+      out(`${formatWorkshopGrade(grades, { code, title: found.title }, lab, flags.format)}\n`);
+      if (!grades.every((grade) => grade.result?.passed)) process.exitCode = 1;
+    } finally {
+      await store.close();
+    }
+    return;
+  }
+  const namespace = flags.namespace ?? (await learnerNamespace(kc, String(flags.learner), lab.definition.id));
+  if (!namespace) throw new CnlabError(`learner ${flags.learner} has no namespace for lab ${lab.definition.id}`, 'the learner has to open the lab once');
+  const result = await gradeNamespace(kc, lab, namespace);
+  out(`${formatGrade(result, lab.definition.title, flags.format)}\n`);
+  if (!result.passed) process.exitCode = 1;
+}
+
+export type WorkshopFlags = { title: string; labs: string; capacity: string; starts?: string; hours: string; url: string };
+
+export async function workshopCreateCommand(flags: WorkshopFlags): Promise<void> {
+  const known = new Set((await loadLabs()).map((lab) => lab.definition.id));
+  const labs = flags.labs.split(',').map((id) => id.trim()).filter(Boolean);
+  const unknown = labs.filter((id) => !known.has(id));
+  if (labs.length === 0 || unknown.length > 0) throw new CnlabError(`unknown labs: ${unknown.join(', ') || '(none given)'}`, `labs are: ${[...known].join(', ')}`);
+  const capacity = Number(flags.capacity);
+  const hours = Number(flags.hours);
+  const startsAt = flags.starts ? new Date(flags.starts) : new Date();
+  if (!Number.isInteger(capacity) || capacity < 1 || !(hours > 0) || Number.isNaN(startsAt.getTime())) {
+    throw new CnlabError('--capacity must be a whole number above 0, --hours a positive number and --starts a date', 'for example: --capacity 40 --hours 3 --starts 2026-12-01T09:00:00Z');
+  }
+  const store = await openStore();
+  try {
+    const created = await createWorkshop(store, { title: flags.title, labs, capacity, startsAt, endsAt: new Date(startsAt.getTime() + hours * 3600_000) });
+    out(
+      [
+        `workshop:         ${created.workshop.title}`,
+        `join code:        ${created.workshop.code}`,
+        `join link:        ${new URL(`/workshop/join/?code=${created.workshop.code}`, flags.url).href}`,
+        `runs:             ${startsAt.toISOString()} to ${created.workshop.endsAt.toISOString()}, up to ${capacity} learners`,
+        `dashboard:        ${new URL(`/workshop/dashboard/?code=${created.workshop.code}#${created.instructorToken}`, flags.url).href}`,
+        `instructor token: ${created.instructorToken}  (shown once; keep it and the dashboard link secret)`,
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    await store.close();
+  }
+}
+
+export async function gradingTokenCommand(): Promise<void> {
+  out(`${await gradingToken()}\n`);
+}

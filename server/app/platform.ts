@@ -1,0 +1,112 @@
+import { join } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { FastifyInstance } from 'fastify';
+import { loadKubeConfig } from '../cluster/health.ts';
+import { ensureToolchain } from '../cluster/local/toolchain.ts';
+import type { ClusterAccess } from '../cluster/provider.ts';
+import { readRecord, writeRecord } from '../cluster/record.ts';
+import { chooseProvider, type ProviderChoice } from '../cluster/select.ts';
+import { loadCourse } from '../course/load.ts';
+import { buildApp } from '../http/app.ts';
+import { type AutoGrader, autoGrader } from '../labs/auto-grader.ts';
+import { type Lab, loadLabs } from '../labs/load.ts';
+import { logger } from '../log.ts';
+import { stateDir } from '../paths.ts';
+import { persistentSecret } from '../secrets.ts';
+import { setting } from '../settings.ts';
+import { SessionManager } from '../sessions/manager.ts';
+import { defaultLimits } from '../sessions/sandbox.ts';
+import { sessionSettings } from '../sessions/settings.ts';
+import type { Steps } from '../steps.ts';
+import { openStore } from '../store/open.ts';
+import type { ProgressStore } from '../store/store.ts';
+import { siteDir } from './site.ts';
+
+// The composition root: the one module that knows every part of the platform and how they fit.
+// Everything below it is handed what it needs; nothing below it reaches up or sideways for it.
+//
+//   cluster access ─> store ─> labs ─> sessions ─> auto-grader ─> HTTP app (optional)
+
+/** The cluster for `up`, `start` and `labs test`: brought up (or confirmed up) and recorded. */
+export async function clusterUp(choice: ProviderChoice, steps: Steps): Promise<ClusterAccess> {
+  const provider = await chooseProvider(choice, steps);
+  const access = await provider.up(steps);
+  await writeRecord(access);
+  return access;
+}
+
+/** Every lab by id, loaded and validated once. */
+export async function labsById(): Promise<ReadonlyMap<string, Lab>> {
+  return new Map((await loadLabs()).map((lab) => [lab.definition.id, lab]));
+}
+
+/** The bearer token of POST /api/grade: CNLAB_GRADING_TOKEN, else one generated once and kept in the state folder. */
+export const gradingToken = () => persistentSecret(join(stateDir(), 'grading-token'), setting('CNLAB_GRADING_TOKEN'));
+
+/** The learner cookie's signing key: CNLAB_COOKIE_SECRET, else one generated once and kept in the state folder. */
+const cookieSecret = () => persistentSecret(join(stateDir(), 'cookie-secret'), setting('CNLAB_COOKIE_SECRET'));
+
+export type Platform = {
+  kc: KubeConfig;
+  store: ProgressStore;
+  labs: ReadonlyMap<string, Lab>;
+  sessions: SessionManager;
+  grader: AutoGrader;
+  /** The web server, when asked for (`start`); not listening yet. */
+  http: FastifyInstance | undefined;
+  /** Ends the shells, the web server and the store; the cluster and the namespaces stay. */
+  stop(): Promise<void>;
+};
+
+/**
+ * The platform on a cluster, as the server and `cnlab labs test` both run it: the store, the
+ * labs, learner sessions (reconciled, sandbox checked), the auto-grader, and with `http` the web
+ * server over all of them.
+ */
+export async function buildPlatform(access: ClusterAccess, steps: Steps, options: { http: boolean }): Promise<Platform> {
+  // Learner shells run the kubectl the local provider builds, whichever provider serves the API.
+  const toolchain = await ensureToolchain(steps);
+  const kc = loadKubeConfig(access);
+  const store = await openStore();
+  const labs = await labsById();
+  const settings = sessionSettings();
+  const sessions = new SessionManager({
+    kc,
+    kubectl: toolchain.kubectl,
+    dir: join(stateDir(), 'sessions'),
+    settings,
+    limits: defaultLimits,
+    logger,
+    labSetup: (lab) => labs.get(lab)?.setup,
+  });
+  const grader = autoGrader(kc, labs, store, logger, sessions.events);
+  await steps.step('prepare learner sessions (reconcile namespaces, check the sandbox)', () => sessions.start());
+  const http = options.http
+    ? await buildApp({
+        siteDir,
+        // The record is read on every health check so a `cnlab cluster down` is reported at once.
+        cluster: readRecord,
+        logger,
+        sessions,
+        grader,
+        labs,
+        quizzes: (await loadCourse()).quizzes,
+        store,
+        cookieSecret: await cookieSecret(),
+        kc,
+        gradingToken: await gradingToken(),
+      })
+    : undefined;
+  return {
+    kc,
+    store,
+    labs,
+    sessions,
+    grader,
+    http,
+    async stop() {
+      await Promise.all([http?.close(), sessions.stop()]);
+      await store.close();
+    },
+  };
+}

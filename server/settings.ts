@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { CnlabError } from './errors.ts';
+
+// Every environment variable cnlab reads, declared once: its type, its default and what it is
+// for. Nothing else reads the environment for a setting. The README's settings table is made
+// from this list (`node scripts/settings-table.ts`), and a test keeps the two the same.
+
+type Setting<T extends z.ZodType> = {
+  schema: T;
+  /** The values it takes, in words, and its default as the README shows them. */
+  type: string;
+  default: string;
+  description: string;
+};
+
+const variable = <T extends z.ZodType>(schema: T, type: string, shown: string, description: string): Setting<T> => ({ schema, type, default: shown, description });
+
+const text = z.string();
+const port = z.coerce.number({ error: 'a port is a number from 1 to 65535' }).int('a port is a number from 1 to 65535').min(1, 'a port is a number from 1 to 65535').max(65535, 'a port is a number from 1 to 65535');
+const seconds = (fallback: number) => z.coerce.number({ error: 'give a number of seconds' }).int('give a whole number of seconds').positive('give a positive number of seconds').default(fallback);
+const count = (fallback: number) => z.coerce.number({ error: 'give a number' }).int('give a whole number').positive('give a number above 0').default(fallback);
+
+export const settingsSchema = {
+  CNLAB_PROVIDER: variable(text.default('auto'), '`auto`, `local`, `kind` or `kubeconfig`', '`auto`', 'the cluster provider of `cluster up`, `start` and `labs test`, as `--provider`: `auto` is kind where a Docker daemon answers, else local'),
+  CNLAB_CLUSTER_NAME: variable(text.default('cnlab'), 'name', '`cnlab`', 'the name of the cluster cnlab creates (local and kind providers)'),
+  CNLAB_REAL_NODE: variable(z.enum(['auto', 'off']).default('auto'), '`auto` or `off`', '`auto`', 'the local provider runs a real node (containerd, kubelet) beside the simulated ones where the machine allows it (root); `off`: simulated nodes only'),
+  CNLAB_API_PORT: variable(port.optional(), 'port', 'a free port', "the local provider's API server port"),
+  CNLAB_GO: variable(text.optional(), 'path', '`go` on PATH, else `/usr/local/go/bin/go`', 'the Go that builds the local control plane (and kind)'),
+  CNLAB_CACHE_DIR: variable(text.optional(), 'path', '`$XDG_CACHE_HOME/cnlab` or `~/.cache/cnlab`', 'built binaries, one folder per version'),
+  CNLAB_STATE_DIR: variable(text.optional(), 'path', '`$XDG_STATE_HOME/cnlab` or `~/.local/state/cnlab`', "the cluster's state and record, the progress database, secrets, session folders"),
+  XDG_CACHE_HOME: variable(text.optional(), 'absolute path', '`~/.cache`', 'where the cache folder goes when `CNLAB_CACHE_DIR` is not set'),
+  XDG_STATE_HOME: variable(text.optional(), 'absolute path', '`~/.local/state`', 'where the state folder goes when `CNLAB_STATE_DIR` is not set'),
+  KUBECONFIG: variable(text.optional(), 'paths, `:`-separated', '`~/.kube/config`', 'the cluster of the kubeconfig provider: the first file that exists'),
+  HOST: variable(text.default('127.0.0.1'), 'address', '`127.0.0.1`', 'the address `cnlab start` listens on, as `--host`'),
+  PORT: variable(port.default(4321), 'port', '`4321`', 'the port `cnlab start` listens on, as `--port`'),
+  LOG_LEVEL: variable(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), '`fatal` … `trace`, `silent`', '`info`', "the server's JSON logs (pino)"),
+  CNLAB_DATABASE: variable(text.optional(), 'path', '`<state folder>/cnlab.db`', 'the SQLite file of the progress store'),
+  CNLAB_DATABASE_URL: variable(text.regex(/^postgres(ql)?:\/\//, 'give a postgresql:// URL').optional(), '`postgresql://…` URL', 'none: SQLite', 'a PostgreSQL progress store instead, for several server instances'),
+  CNLAB_COOKIE_SECRET: variable(text.optional(), 'secret', 'generated once, kept in the state folder', "the key that signs learners' cookies"),
+  CNLAB_GRADING_TOKEN: variable(text.optional(), 'secret', 'generated once, kept in the state folder', 'the bearer token of `POST /api/grade` (`cnlab grading-token`)'),
+  CNLAB_SESSION_IDLE_SECONDS: variable(seconds(15 * 60), 'seconds', '`900`', 'a session without input this long is closed and its namespace deleted'),
+  CNLAB_SESSION_TTL_SECONDS: variable(seconds(2 * 3600), 'seconds', '`7200`', 'the lifetime of a learner namespace'),
+  CNLAB_SESSION_SWEEP_SECONDS: variable(seconds(30), 'seconds', '`30`', 'how often idle sessions, expired namespaces and ended workshops are cleaned up'),
+  CNLAB_MAX_SESSIONS: variable(count(200).refine((n) => n <= 10_000, 'at most 10000'), 'count, up to 10000', '`200`', 'open terminals on this server; beyond it, "full, try again" (HTTP 429)'),
+  CNLAB_MAX_SESSIONS_PER_LEARNER: variable(count(3), 'count', '`3`', 'open terminals per learner'),
+  CNLAB_SANDBOX_UID_BASE: variable(z.coerce.number({ error: 'give a uid' }).int('give a whole number').min(1000, 'give a uid of 1000 or more').default(200_000), 'uid, 1000 or more', '`200000`', 'a root server runs session N as host uid base+N'),
+} as const;
+
+export type SettingName = keyof typeof settingsSchema;
+export type Settings = { [K in SettingName]: z.output<(typeof settingsSchema)[K]['schema']> };
+
+/** One setting from the environment (unset or empty: its default); a bad value is an error naming it. */
+export function setting<K extends SettingName>(name: K, env: NodeJS.ProcessEnv = process.env): Settings[K] {
+  const raw = env[name] === '' ? undefined : env[name];
+  const declared: Setting<z.ZodType> = settingsSchema[name];
+  const parsed = declared.schema.safeParse(raw);
+  if (!parsed.success) throw new CnlabError(`${name}="${raw}" is not valid: ${parsed.error.issues[0]?.message}`, `fix or unset it (${name}: ${declared.type}, default ${declared.default})`.replaceAll('`', ''));
+  return parsed.data as Settings[K];
+}
+
+/** Every setting, parsed at once: a command checks them all before it starts. */
+export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  return Object.fromEntries(Object.keys(settingsSchema).map((name) => [name, setting(name as SettingName, env)])) as Settings;
+}
+
+/** The README's settings table. */
+export function settingsTable(): string {
+  const rows = Object.entries(settingsSchema).map(([name, { type, default: shown, description }]) => `| \`${name}\` | ${type} | ${shown} | ${description} |`);
+  return ['| variable | type | default | what it sets |', '|---|---|---|---|', ...rows].join('\n');
+}
+
+const TABLE_START = '<!-- settings table: generated from server/settings.ts by `node scripts/settings-table.ts` -->';
+const TABLE_END = '<!-- end of settings table -->';
+
+/** `readme` with its settings table (between the markers) made from the schema. */
+export function replaceSettingsTable(readme: string): string {
+  const start = readme.indexOf(TABLE_START);
+  const end = readme.indexOf(TABLE_END);
+  if (start === -1 || end < start) throw new CnlabError('README.md has no settings table markers', `put ${TABLE_START} and ${TABLE_END} where the table goes`);
+  return `${readme.slice(0, start)}${TABLE_START}\n${settingsTable()}\n${readme.slice(end)}`;
+}

@@ -1,0 +1,7 @@
+// What a grading says, shared by the graders that produce it, the store that records it, the
+// HTTP layer that sends it and the reports that format it.
+
+/** One check's verdict: one sentence naming what the task expects and what is there. */
+export type CheckResult = { ok: boolean; message: string };
+export type TaskResult = { id: string; title: string; passed: boolean; checks: CheckResult[] };
+export type LabResult = { lab: string; namespace: string; passed: boolean; tasks: TaskResult[]; gradedAt: string };

@@ -1,0 +1,16 @@
+import { createHash } from 'node:crypto';
+
+// The platform's names in the cluster: the labels on everything it creates, read back by the
+// sessions (reconcile, sweep, reset), the graders (a learner's or a workshop's namespaces) and
+// the instructor's dashboard (learners by reference).
+
+export const LABELS = {
+  managedBy: 'app.kubernetes.io/managed-by',
+  owner: 'cnlab.dev/owner',
+  lab: 'cnlab.dev/lab',
+  expires: 'cnlab.dev/expires',
+} as const;
+export const MANAGED_BY = 'cnlab';
+
+/** Learner ids never reach the cluster: labels carry a hash of them. */
+export const ownerLabel = (learner: string) => createHash('sha256').update(learner).digest('hex').slice(0, 32);
