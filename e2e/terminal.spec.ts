@@ -24,6 +24,12 @@ test('a learner runs kubectl in their own namespace, and a reload finds the same
     await run(page, 'echo running=$(kubectl get pods --no-headers | grep -c Running)');
     await expect(screen(page)).toContainText('running=2', { timeout: 2000 });
   }).toPass({ timeout: 30_000 });
+  // The pods are real: a process answers inside one, and its log is nginx's own.
+  await run(page, 'kubectl exec deploy/web -- sh -c "nginx -v 2>&1; echo inside-$((6*7))"');
+  await expect(screen(page)).toContainText('nginx version: nginx/1.26.3');
+  await expect(screen(page)).toContainText('inside-42');
+  await run(page, 'p=$(kubectl get pods -l app=web -o name | head -1); kubectl exec $p -- wget -qO- http://127.0.0.1/ >/dev/null; kubectl logs $p | tail -1');
+  await expect(screen(page)).toContainText(/"GET \/ HTTP\/1\.1" 200/);
   await run(page, 'echo marker-$((6*7)) > ~/before-reload; kubectl get pods');
   await expect(screen(page)).toContainText(/web-[a-z0-9]+-[a-z0-9]+\s+1\/1\s+Running/);
 

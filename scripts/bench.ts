@@ -9,14 +9,21 @@
 //   4. grading a lab vs the bare list calls it needs
 //   5. a 50-learner workshop: from a learner's check to the instructor's dashboard, vs the check
 //   6. grading that workshop with `cnlab grade --workshop` vs grading its namespaces one by one
+//   7. the real node: pods of a Deployment Ready (1 and 20) vs the same on the simulated nodes;
+//      `cluster up` on a running and on a new cluster; memory of the node at rest and per pod
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { spawn } from '@lydell/node-pty';
 import { AppsV1Api, CoreV1Api, type KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { WebSocket, WebSocketServer } from 'ws';
 import { loadKubeConfig } from '../server/cluster/health.ts';
+import { run } from '../server/exec.ts';
+import { projectRoot } from '../server/paths.ts';
 import { gradeLab } from '../server/labs/grade.ts';
 import { loadLabs } from '../server/labs/load.ts';
 import { listRaw } from '../server/labs/read-raw.ts';
@@ -321,8 +328,89 @@ async function workshop(platform: Platform): Promise<void> {
   await workshopGrading(platform, created);
 }
 
+/** From `create` to every replica Ready, polling the Deployment's status. */
+async function deploymentReady(kc: KubeConfig, namespace: string, name: string, replicas: number, simulated: boolean): Promise<number> {
+  const apps = kc.makeApiClient(AppsV1Api);
+  const labels = { app: name };
+  const [time] = await timed(async () => {
+    await apps.createNamespacedDeployment({
+      namespace,
+      body: {
+        metadata: { name },
+        spec: {
+          replicas,
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels },
+            spec: {
+              terminationGracePeriodSeconds: 0,
+              ...(simulated ? { nodeSelector: { 'cnlab.dev/node': 'simulated' }, tolerations: [{ key: 'cnlab.dev/simulated', operator: 'Exists', effect: 'NoSchedule' }] } : {}),
+              containers: [{ name: 'web', image: 'nginx:1.26', resources: { requests: { cpu: '10m', memory: '16Mi' } } }],
+            },
+          },
+        },
+      },
+    });
+    while (((await apps.readNamespacedDeployment({ name, namespace })).status?.readyReplicas ?? 0) < replicas) await new Promise((resolve) => setTimeout(resolve, 50));
+  });
+  return time;
+}
+
+/** Resident memory of the real node's processes by program, read through the node's PID namespace. */
+function nodeMemory(nodePid: number): Map<string, number> {
+  const namespace = readlinkSync(`/proc/${nodePid}/ns/pid`);
+  const byProgram = new Map<string, number>();
+  for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      if (readlinkSync(`/proc/${entry}/ns/pid`) !== namespace) continue;
+      const comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
+      const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+      byProgram.set(comm, (byProgram.get(comm) ?? 0) + rss);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return byProgram;
+}
+
+async function realNode(platform: Platform): Promise<void> {
+  process.stderr.write('the real node\n');
+  const kc = await adminConfig(platform);
+  const [alreadyUp] = await timed(() => platform.cli('cluster', 'up'));
+  const freshState = await mkdtemp(join(tmpdir(), 'cnlab-bench-node-'));
+  const fresh = (...args: string[]) => run(process.execPath, [join(projectRoot, 'server', 'cli.ts'), ...args], { env: { ...process.env, CNLAB_STATE_DIR: freshState, CNLAB_CLUSTER_NAME: 'cnlab-bench-fresh', CNLAB_PROVIDER: 'local' } });
+  const [created, result] = await timed(() => fresh('cluster', 'up'));
+  if (result.code !== 0) throw new Error(`a new cluster did not come up:\n${result.stderr}`);
+  await fresh('cluster', 'down');
+  report('cluster up, already up', `${(alreadyUp / 1000).toFixed(2)} s`);
+  report('cluster up, new cluster, caches warm', `${(created / 1000).toFixed(2)} s`, `goal < 10 s: ${created < 10_000 ? 'met' : 'NOT met'}`);
+
+  const namespace = `bench-node-${randomBytes(3).toString('hex')}`;
+  await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+  // The namespace's ServiceAccount and CA ConfigMap come from controllers; pods wait for them, so a first pod would time that too.
+  await deploymentReady(kc, namespace, 'warm-up', 1, false);
+  const plan = JSON.parse(readFileSync(join(platform.stateDir, 'nodes', 'cnlab-sessions-it', 'plan.json'), 'utf8')) as { dir: string; id: string };
+  const nodePid = Number(readFileSync(join(plan.dir, 'node.pid'), 'utf8'));
+  const initPid = Number(readFileSync(`/proc/${nodePid}/task/${nodePid}/children`, 'utf8').trim().split(/\s+/)[0]);
+  const memoryCgroup = `/sys/fs/cgroup/memory/cnlab-${plan.id}/memory.usage_in_bytes`;
+  const usage = () => (existsSync(memoryCgroup) ? Number(readFileSync(memoryCgroup, 'utf8')) : Number.NaN);
+  const atRest = nodeMemory(initPid);
+  const usageBefore = usage();
+  for (const replicas of [1, 20]) {
+    const real = await deploymentReady(kc, namespace, `real-${replicas}`, replicas, false);
+    const simulated = await deploymentReady(kc, namespace, `simulated-${replicas}`, replicas, true);
+    report(`${replicas} nginx pod${replicas > 1 ? 's' : ''} Ready, real node`, ms(real), `simulated ${ms(simulated)}`, ratio(real, simulated));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  const perPod = (usage() - usageBefore) / 21;
+  const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+  report('node at rest (RSS)', [...atRest].sort((a, b) => b[1] - a[1]).map(([program, bytes]) => `${program} ${mib(bytes)}`).join(', '));
+  report('memory per running nginx pod', mib(perPod), "(the node's memory cgroup: shim, pause, nginx, page cache)");
+  await kc.makeApiClient(CoreV1Api).deleteNamespace({ name: namespace });
+}
+
 // `npm run bench -- workshop grading` runs only the sections named; no names run them all.
-const sections = { sessions: sessionReadiness, echo, memory, grading, workshop };
+const sections = { sessions: sessionReadiness, echo, memory, grading, workshop, node: realNode };
 const chosen = process.argv.slice(2);
 const unknown = chosen.filter((name) => !(name in sections));
 if (unknown.length > 0) throw new Error(`unknown bench sections: ${unknown.join(', ')}; they are: ${Object.keys(sections).join(', ')}`);

@@ -16,7 +16,8 @@ test('every kind a learner may create is one "Reset lab" removes', () => {
   const swept = new Set(namespacedLabKinds.map(([, kind]) => `${apiGroupOf(kind)}/${kind.plural}`));
   const creatable = namespaceRules
     .filter((rule) => rule.verbs.includes('create'))
-    .flatMap((rule) => (rule.resources ?? []).flatMap((resource) => (rule.apiGroups ?? []).map((group) => `${group}/${resource}`)));
+    // A subresource (pods/exec) is an action on an object, not an object of its own.
+    .flatMap((rule) => (rule.resources ?? []).filter((resource) => !resource.includes('/')).flatMap((resource) => (rule.apiGroups ?? []).map((group) => `${group}/${resource}`)));
   assert.ok(creatable.length > 0);
   assert.deepEqual(creatable.filter((resource) => !swept.has(resource)), []);
   // Nothing outside the learner's namespace is ever swept.
@@ -36,6 +37,10 @@ test("the learner's rights are exactly the ones the course has always granted", 
     [
       ...['pods', 'services', 'configmaps', 'secrets', 'persistentvolumeclaims', 'serviceaccounts'].map((r) => `/${r}: ${all}`),
       `/pods/log: ${read}`,
+      // Since pods run on a real node: into their own pods.
+      ...['pods/exec', 'pods/attach', 'pods/portforward'].map((r) => `/${r}: get,create`),
+      '/pods/ephemeralcontainers: get,update,patch',
+      `metrics.k8s.io/pods: ${read}`,
       ...['endpoints', 'events', 'resourcequotas', 'limitranges'].map((r) => `/${r}: ${read}`),
       '/namespaces: get',
       ...['deployments', 'replicasets', 'statefulsets', 'daemonsets'].map((r) => `apps/${r}: ${all}`),
@@ -48,5 +53,8 @@ test("the learner's rights are exactly the ones the course has always granted", 
       ...['roles', 'rolebindings'].map((r) => `rbac.authorization.k8s.io/${r}: ${all}`),
     ].sort(),
   );
-  assert.deepEqual(rights(clusterReadRules), [`/nodes: ${read}`, `networking.k8s.io/ingressclasses: ${read}`, `storage.k8s.io/storageclasses: ${read}`].sort());
+  assert.deepEqual(
+    rights(clusterReadRules),
+    [`/nodes: ${read}`, `metrics.k8s.io/nodes: ${read}`, `networking.k8s.io/ingressclasses: ${read}`, `storage.k8s.io/storageclasses: ${read}`].sort(),
+  );
 });

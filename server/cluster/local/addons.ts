@@ -31,10 +31,10 @@ export async function applyAddons(kc: KubeConfig, values: AddonValues): Promise<
   for (const object of await addons(values)) await client.patch(object, undefined, undefined, 'cnlab', true, PatchStrategy.ServerSideApply);
 }
 
-/** Waits until each Deployment among the add-ons is available. */
+/** Waits until each Deployment among the add-ons is available (but those marked as not worth waiting for). */
 export async function waitForAddons(kc: KubeConfig, timeoutMs = 60_000): Promise<void> {
   const apps = kc.makeApiClient(AppsV1Api);
-  const deployments = (await addons()).filter((object) => object.kind === 'Deployment');
+  const deployments = (await addons()).filter((object) => object.kind === 'Deployment' && object.metadata?.annotations?.['cnlab.dev/cluster-up-waits'] !== 'false');
   const deadline = Date.now() + timeoutMs;
   for (const { metadata } of deployments) {
     for (;;) {

@@ -7,7 +7,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { CoreV1Api, type KubeConfig, NetworkingV1Api, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, AutoscalingV2Api, CoreV1Api, type KubeConfig, NetworkingV1Api, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import { run } from '../../exec.ts';
 import { projectRoot } from '../../paths.ts';
 import { isAlive } from '../../process.ts';
@@ -174,6 +174,75 @@ test('a default-deny NetworkPolicy blocks traffic between pods, and an allow rul
   assert.notEqual(other.code, 0, 'a pod without the client label still reached the server');
   await networking.deleteNamespacedNetworkPolicy({ name: 'deny-all', namespace });
   await networking.deleteNamespacedNetworkPolicy({ name: 'allow-talker', namespace });
+});
+
+test('claims bind: a StatefulSet of 3 with volumeClaimTemplates becomes ready, each pod with its own volume', async () => {
+  await kc.makeApiClient(AppsV1Api).createNamespacedStatefulSet({
+    namespace,
+    body: {
+      metadata: { name: 'db' },
+      spec: {
+        serviceName: 'db',
+        replicas: 3,
+        selector: { matchLabels: { app: 'db' } },
+        template: {
+          metadata: { labels: { app: 'db' } },
+          spec: {
+            terminationGracePeriodSeconds: 0,
+            containers: [{ name: 'main', image: 'busybox:1.37', command: ['sh', '-c', 'hostname > /data/owner; exec sleep 3600'], volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
+          },
+        },
+        volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '16Mi' } } } }],
+      },
+    },
+  });
+  await eventually('3 ready replicas', async () => {
+    const set = await kc.makeApiClient(AppsV1Api).readNamespacedStatefulSet({ name: 'db', namespace });
+    return set.status?.readyReplicas === 3 ? true : undefined;
+  }, 120_000);
+  const claims = (await core.listNamespacedPersistentVolumeClaim({ namespace })).items;
+  assert.deepEqual(claims.map((claim) => [claim.metadata?.name, claim.status?.phase, claim.spec?.storageClassName]).sort(), [0, 1, 2].map((n) => [`data-db-${n}`, 'Bound', 'local-path']));
+  assert.equal((await kubectl('exec', 'db-2', '--', 'cat', '/data/owner')).stdout, 'db-2\n');
+});
+
+test('a HorizontalPodAutoscaler scales a Deployment on real CPU use', async () => {
+  await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
+    namespace,
+    body: {
+      metadata: { name: 'burner' },
+      spec: {
+        selector: { matchLabels: { app: 'burner' } },
+        template: {
+          metadata: { labels: { app: 'burner' } },
+          spec: {
+            terminationGracePeriodSeconds: 0,
+            containers: [{ name: 'main', image: 'busybox:1.37', command: ['sh', '-c', 'while :; do :; done'], resources: { requests: { cpu: '50m' }, limits: { cpu: '200m' } } }],
+          },
+        },
+      },
+    },
+  });
+  await kc.makeApiClient(AutoscalingV2Api).createNamespacedHorizontalPodAutoscaler({
+    namespace,
+    body: {
+      metadata: { name: 'burner' },
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'burner' },
+        minReplicas: 1,
+        maxReplicas: 2,
+        metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }],
+      },
+    },
+  });
+  // Metrics come every 15 s and the autoscaler looks every 15 s: a minute or two, as on any cluster.
+  const scaled = await eventually('the autoscaler to scale out', async () => {
+    const hpa = await kc.makeApiClient(AutoscalingV2Api).readNamespacedHorizontalPodAutoscaler({ name: 'burner', namespace });
+    return (hpa.status?.desiredReplicas ?? 0) >= 2 ? hpa : undefined;
+  }, 240_000);
+  assert.ok((scaled.status?.currentMetrics?.[0]?.resource?.current.averageUtilization ?? 0) > 50, JSON.stringify(scaled.status));
+  const top = await kubectl('top', 'pods', '-l', 'app=burner');
+  assert.match(top.stdout, /burner-\S+\s+\d+m/, top.stdout + top.stderr);
+  await kc.makeApiClient(AppsV1Api).deleteNamespacedDeployment({ name: 'burner', namespace });
 });
 
 test('pods reach the API server but nothing else on the host, and nothing off the machine', async () => {

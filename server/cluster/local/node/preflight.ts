@@ -19,8 +19,10 @@ export const NODE_PROGRAMS: Record<string, string> = {
   '/usr/lib/cni/bridge': 'containernetworking-plugins',
 };
 
-const onPath = (program: string) =>
-  program.startsWith('/') ? existsSync(program) : (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(`${dir}/${program}`));
+// Debian puts these in /usr/bin and /usr/sbin; a root shell has both on its PATH, but not every
+// service manager passes PATH on, so the usual folders are where to look.
+const BIN_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+const onPath = (program: string) => (program.startsWith('/') ? existsSync(program) : BIN_DIRS.some((dir) => existsSync(`${dir}/${program}`)));
 
 /**
  * Whether this machine can run a real node, and if not, why in one sentence. The local

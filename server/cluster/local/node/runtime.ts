@@ -284,10 +284,21 @@ function cgroupPids(plan: NodePlan): number[] {
   return [...pids];
 }
 
-async function removeCgroupTree(dir: string): Promise<void> {
+/** Removes a cgroup and those below it; the kernel refuses (EBUSY) for a moment after its last process was killed. */
+async function removeCgroupTree(dir: string, deadline = Date.now() + 10_000): Promise<void> {
   if (!existsSync(dir)) return;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) await removeCgroupTree(join(dir, entry.name));
-  await rmdir(dir).catch(() => undefined);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) await removeCgroupTree(join(dir, entry.name), deadline);
+  for (;;) {
+    try {
+      await rmdir(dir);
+      return;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      if (code !== 'EBUSY' || Date.now() > deadline) throw new CnlabError(`could not remove the node's cgroup ${dir} (${code})`, `see \`cat ${dir}/cgroup.procs\` for what still runs in it`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
 }
 
 /**
