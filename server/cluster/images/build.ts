@@ -1,0 +1,274 @@
+// The image catalogue of the embedded cluster's node, built once into a registry's storage.
+//
+// For the node runtime:
+//   ensureImages(progress, { binaries? })  builds what is missing and returns the cache; warm, it
+//                                          returns at once. `binaries` names the files of catalogue
+//                                          images of the `binary` kind: { coredns: '/path' }.
+//   cachedImages()                         the cache if it is complete, without building.
+//   ImageCache                             { storageDir, catalogue }: serve storageDir with
+//   registryConfig(storageDir, address)    this read-only docker-registry config (run it with
+//                                          `/usr/bin/docker-registry serve FILE`), and point
+//   mirrorHosts(registryAddress)           containerd's certs.d/<host>/hosts.toml at it.
+//
+// The cache is <cache>/images/<id>/, where id hashes catalogue.yaml, BUILDER_VERSION and the
+// Kubernetes version (pause is compiled from its source). A folder is trusted only when its
+// stamp, written last, names that id; an interrupted build leaves a .partial folder that the
+// next build removes and starts again. Debian's package lists and .debs are kept across builds
+// in <cache>/images/apt/<suite>/.
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile, chmod } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CnlabError } from '../../errors.ts';
+import { run, tail } from '../../exec.ts';
+import { findGo } from '../../go.ts';
+import { cacheDir } from '../../paths.ts';
+import { isAlive } from '../../process.ts';
+import type { Progress } from '../../progress.ts';
+import { versions } from '../../versions.ts';
+import { type CatalogueImage, type LoadedCatalogue, loadCatalogue } from './catalogue.ts';
+import { runCheck } from './sandbox.ts';
+import { type DebPackage, fetchPackages, type Suite, unpack, updateSuite, upstreamVersion } from './debian.ts';
+import { writeConfig, writeLayer, writeManifest } from './oci.ts';
+import { pushImage, startRegistry } from './registry.ts';
+import { finishRootfs, mergedUsr } from './rootfs.ts';
+
+export { mirrorHosts, registryConfig } from './registry.ts';
+export type { CatalogueImage } from './catalogue.ts';
+
+export type ImageCache = { storageDir: string; catalogue: CatalogueImage[] };
+
+export type EnsureOptions = {
+  /** Files for the catalogue's `binary` images, by name. */
+  binaries?: Record<string, string>;
+  /** Another catalogue than server/cluster/images/catalogue.yaml, for tests. */
+  catalogueFile?: string;
+};
+
+/** Bumped when the way images are made changes, so existing caches are rebuilt. */
+const BUILDER_VERSION = 1;
+const STAMP = 'cnlab-complete.json';
+
+type BuiltImage = { references: string[]; digest: string; size: number };
+type Stamp = { id: string; binaries: Record<string, string>; images: BuiltImage[] };
+
+const imagesRoot = () => join(cacheDir(), 'images');
+
+function catalogueId(loaded: LoadedCatalogue): string {
+  return createHash('sha256').update(`${loaded.sha256}\n${BUILDER_VERSION}\n${versions.kubernetes}\n`).digest('hex').slice(0, 16);
+}
+
+// A binary is identified by path, size and modification time: hashing tens of megabytes would
+// break the promise that a warm ensureImages returns at once.
+async function fingerprints(images: CatalogueImage[], binaries: Record<string, string>): Promise<Record<string, string>> {
+  const result: Record<string, string> = {};
+  for (const image of images) {
+    if (!image.binary) continue;
+    const path = binaries[image.binary.name];
+    if (!path) {
+      throw new CnlabError(
+        `${image.references[0]} is made from the binary "${image.binary.name}", which was not given`,
+        `pass it: ensureImages(progress, { binaries: { ${image.binary.name}: '/path/to/it' } })`,
+      );
+    }
+    const info = await stat(path).catch(() => {
+      throw new CnlabError(`the binary for ${image.references[0]} does not exist: ${path}`, 'build it first');
+    });
+    result[image.binary.name] = `${path}:${info.size}:${info.mtimeMs}`;
+  }
+  return result;
+}
+
+async function readStamp(folder: string, id: string): Promise<Stamp | undefined> {
+  try {
+    const stamp = JSON.parse(await readFile(join(folder, STAMP), 'utf8')) as Stamp;
+    return stamp.id === id && existsSync(join(folder, 'registry', 'docker', 'registry', 'v2', 'repositories')) ? stamp : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function complete(loaded: LoadedCatalogue): Promise<{ folder: string; stamp: Stamp | undefined }> {
+  const folder = join(imagesRoot(), catalogueId(loaded));
+  return { folder, stamp: await readStamp(folder, catalogueId(loaded)) };
+}
+
+/** The built catalogue, if complete; builds nothing. Binary images are taken as built from whatever was given then. */
+export async function cachedImages(options: Pick<EnsureOptions, 'catalogueFile'> = {}): Promise<ImageCache | undefined> {
+  const loaded = await loadCatalogue(options.catalogueFile);
+  const { folder, stamp } = await complete(loaded);
+  return stamp ? { storageDir: join(folder, 'registry'), catalogue: loaded.images } : undefined;
+}
+
+/** Builds the catalogue unless its cache is complete (and made from the same binaries), then returns it. */
+export async function ensureImages(progress: Progress, options: EnsureOptions = {}): Promise<ImageCache> {
+  const loaded = await loadCatalogue(options.catalogueFile);
+  const binaries = await fingerprints(loaded.images, options.binaries ?? {});
+  const { folder, stamp } = await complete(loaded);
+  const storageDir = join(folder, 'registry');
+  if (stamp && JSON.stringify(stamp.binaries) === JSON.stringify(binaries)) return { storageDir, catalogue: loaded.images };
+  if (existsSync(folder)) progress.info(`images: the cache in ${folder} is incomplete or from other binaries; building it again`);
+  await build(loaded, folder, binaries, options.binaries ?? {}, progress);
+  return { storageDir, catalogue: loaded.images };
+}
+
+/** Whether each catalogue image is built, for `cnlab images list`. */
+export async function describeImages(): Promise<{ image: CatalogueImage; source: string; built: BuiltImage | undefined }[]> {
+  const loaded = await loadCatalogue();
+  const { stamp } = await complete(loaded);
+  return loaded.images.map((image) => ({
+    image,
+    source: [
+      image.debian && `debian ${image.suite}: ${image.debian.packages.join(' ')}`,
+      image.compile && `kubernetes ${versions.kubernetes}: gcc ${image.compile.source}`,
+      image.binary && `binary ${image.binary.name}`,
+    ]
+      .filter(Boolean)
+      .join(', '),
+    built: stamp?.images.find((built) => built.references[0] === image.references[0]),
+  }));
+}
+
+async function removeAbandoned(root: string): Promise<void> {
+  for (const entry of await readdir(root)) {
+    const owner = Number(entry.includes('.partial-') ? entry.split('.partial-')[1] : Number.NaN);
+    if (Number.isInteger(owner) && owner !== process.pid && !isAlive(owner)) await rm(join(root, entry), { recursive: true, force: true });
+  }
+}
+
+async function build(loaded: LoadedCatalogue, folder: string, binaries: Record<string, string>, binaryPaths: Record<string, string>, progress: Progress): Promise<void> {
+  const root = imagesRoot();
+  await mkdir(root, { recursive: true });
+  // Leftovers of an interrupted build are never reused; a build still running elsewhere is left alone.
+  await removeAbandoned(root);
+  const work = `${folder}.partial-${process.pid}`;
+  await rm(work, { recursive: true, force: true });
+  await mkdir(join(work, 'registry'), { recursive: true });
+  const context: BuildContext = { loaded, work, binaryPaths, updated: new Set(), kubernetesDir: undefined };
+
+  const built: BuiltImage[] = [];
+  try {
+    const registry = await startRegistry(join(work, 'registry'), work, { readonly: false });
+    try {
+      for (const [index, image] of loaded.images.entries()) {
+        const label = `image ${index + 1}/${loaded.images.length} ${image.repository}:${image.version}`;
+        built.push(await progress.step(label, () => buildImage(context, image, join(work, 'build', String(index)), registry.address)));
+      }
+    } finally {
+      await registry.stop();
+    }
+  } catch (error) {
+    // Nothing of a failed build is reused: the next one starts from the catalogue again.
+    await rm(work, { recursive: true, force: true });
+    throw error;
+  }
+  await rm(join(work, 'build'), { recursive: true, force: true });
+  const stamp: Stamp = { id: folder.split('/').at(-1) ?? '', binaries, images: built };
+  await writeFile(join(work, STAMP), `${JSON.stringify(stamp, null, 2)}\n`);
+  await rm(folder, { recursive: true, force: true });
+  await rename(work, folder);
+  const total = built.reduce((sum, image) => sum + image.size, 0);
+  progress.info(`images: ${built.length} built, ${(total / 1e6).toFixed(1)} MB compressed, in ${folder}`);
+}
+
+type BuildContext = {
+  loaded: LoadedCatalogue;
+  work: string;
+  binaryPaths: Record<string, string>;
+  /** Suites whose package lists this build fetched already. */
+  updated: Set<string>;
+  kubernetesDir: string | undefined;
+};
+
+async function buildImage(context: BuildContext, image: CatalogueImage, dir: string, registryAddress: string): Promise<BuiltImage> {
+  const rootfs = join(dir, 'rootfs');
+  await mkdir(rootfs, { recursive: true });
+  const labels: Record<string, string> = { 'org.opencontainers.image.version': image.version };
+  const origin: string[] = [];
+
+  if (image.debian) {
+    const packages = await debianPackages(context, image, dir);
+    await mergedUsr(rootfs);
+    for (const deb of packages) await unpack(deb.file, rootfs);
+    const sources = [...new Map(packages.map((deb) => [deb.source.name, deb.source.version])).entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+    labels['io.cnlab.debian.suite'] = image.suite ?? '';
+    labels['io.cnlab.debian.sources'] = sources.map(([name, version]) => `${name}=${version}`).join(' ');
+    origin.push(`Debian ${image.suite} packages ${packages.map((deb) => `${deb.name}=${deb.version}`).join(' ')}`);
+  }
+  if (image.compile) {
+    const source = await kubernetesSource(context, image.compile.source, image.compile.sha256);
+    const output = join(rootfs, image.compile.output);
+    await mkdir(join(output, '..'), { recursive: true });
+    const compiled = await run('gcc', [...image.compile.flags, '-o', output, source]).catch(() => {
+      throw new CnlabError(`gcc cannot be run: ${image.references[0]} is compiled from ${image.compile?.source}`, 'install it: sudo apt-get install gcc libc6-dev');
+    });
+    if (compiled.code !== 0) throw new CnlabError(`gcc failed compiling ${image.compile.source}:\n${tail(compiled.stderr)}`, 'a static build needs libc6-dev (libc.a): sudo apt-get install libc6-dev');
+    // As build/pause/Makefile does.
+    const stripped = await run('strip', [output]);
+    if (stripped.code !== 0) throw new CnlabError(`strip failed on ${image.compile.output}:\n${tail(stripped.stderr)}`, 'install binutils');
+    labels['io.cnlab.kubernetes.source'] = `k8s.io/kubernetes@${versions.kubernetes} ${image.compile.source}`;
+    origin.push(`gcc ${image.compile.flags.join(' ')} ${image.compile.source} of k8s.io/kubernetes@${versions.kubernetes}`);
+  }
+  if (image.binary) {
+    const output = join(rootfs, image.binary.output);
+    await mkdir(join(output, '..'), { recursive: true });
+    await copyFile(context.binaryPaths[image.binary.name] ?? '', output);
+    await chmod(output, 0o755);
+    origin.push(`the binary ${image.binary.name}`);
+  }
+
+  const owned = await finishRootfs(rootfs, image, context.loaded.catalogue, dir);
+  const { layer, diffId } = await writeLayer(rootfs, dir, owned);
+  const config = await writeConfig(dir, image.config, labels, diffId, `cnlab: ${origin.join('; ')}`);
+  const manifest = await writeManifest(dir, config, layer);
+  // After the layer is written: a check may leave files behind (pid files, a database).
+  for (const check of image.checks) await runCheck(rootfs, image, check, join(dir, 'check-output'));
+  await pushImage(registryAddress, image.repository, image.tags, [layer, config], manifest);
+  await rm(dir, { recursive: true, force: true });
+  return { references: image.references, digest: manifest.digest, size: layer.size + config.size + manifest.size };
+}
+
+async function debianPackages(context: BuildContext, image: CatalogueImage, dir: string): Promise<DebPackage[]> {
+  const debian = image.debian;
+  const suiteName = image.suite ?? '';
+  const suite: Suite = { name: suiteName, sources: context.loaded.catalogue.suites[suiteName] ?? [], dir: join(imagesRoot(), 'apt', suiteName) };
+  if (!debian) return [];
+  if (!context.updated.has(suiteName)) {
+    await updateSuite(suite);
+    context.updated.add(suiteName);
+  }
+  const packages = await fetchPackages(suite, debian.packages, debian.omit, join(dir, 'apt'));
+  const pinned = packages.find((deb) => deb.name === debian.versionOf);
+  if (debian.versionOf && upstreamVersion(pinned?.version ?? '') !== image.version) {
+    throw new CnlabError(
+      `${image.references[0]}: Debian ${suiteName}'s ${debian.versionOf} is ${pinned?.version ?? 'missing'}, not version ${image.version}`,
+      'the tags would lie about the version: update the version and its tags in server/cluster/images/catalogue.yaml to what Debian ships',
+    );
+  }
+  return packages;
+}
+
+/** A file of the Kubernetes source tree, from the Go module cache, checked against its sha256. */
+async function kubernetesSource(context: BuildContext, file: string, sha256: string): Promise<string> {
+  if (!context.kubernetesDir) {
+    const go = await findGo(`the pause image is compiled from the Kubernetes ${versions.kubernetes} source it downloads`);
+    const downloaded = await run(go.bin, ['mod', 'download', '-json', `k8s.io/kubernetes@${versions.kubernetes}`], { env: go.env, cwd: context.work });
+    const dir = downloaded.code === 0 ? (JSON.parse(downloaded.stdout) as { Dir?: string }).Dir : undefined;
+    if (!dir) {
+      throw new CnlabError(
+        `\`go mod download k8s.io/kubernetes@${versions.kubernetes}\` failed:\n${tail(downloaded.stderr || downloaded.stdout)}`,
+        'check that the Go module proxy is reachable (go env GOPROXY), then build again',
+      );
+    }
+    context.kubernetesDir = dir;
+  }
+  const path = join(context.kubernetesDir, file);
+  const actual = createHash('sha256').update(await readFile(path)).digest('hex');
+  if (actual !== sha256) {
+    throw new CnlabError(
+      `${file} of Kubernetes ${versions.kubernetes} has sha256 ${actual}, not the ${sha256} the catalogue was written for`,
+      'the source changed: check which versions it now makes, then update the sha256 and versions in server/cluster/images/catalogue.yaml',
+    );
+  }
+  return path;
+}
