@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 # The browser for the end-to-end tests, the terminal sandbox's tools, and PostgreSQL for the
 # store tests (which start a throwaway server of their own).
 sh scripts/ensure-system-packages.sh /usr/bin/chromium=chromium bwrap=bubblewrap socat=socat /usr/share/bash-completion/bash_completion=bash-completion \
-  /usr/lib/postgresql=postgresql
+  /usr/lib/postgresql=postgresql /usr/bin/docker-registry=docker-registry
 mkdir -p test-results
 
 echo "== Kubernetes toolchain (built from source once, then cached)"

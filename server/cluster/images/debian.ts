@@ -121,11 +121,10 @@ export async function fetchPackages(suite: Suite, packages: string[], omit: stri
 
   const simulated = await apt('apt-get', suite, status, ['install', '--simulate', ...packages]);
   if (simulated.code !== 0) throw missingPackage(suite, simulated.stderr);
-  const chosen = [...simulated.stdout.matchAll(/^Inst (\S+) (?:\[\S+\] )?\((\S+) .*\[(\w+)\]\)/gm)].map((match) => ({
-    name: match[1] ?? '',
-    version: match[2] ?? '',
-    architecture: match[3] ?? '',
-  }));
+  const chosen = [...simulated.stdout.matchAll(/^Inst (\S+) (?:\[\S+\] )?\((\S+) .*\[(\w+)\]\)/gm)]
+    .map((match) => ({ name: match[1] ?? '', version: match[2] ?? '', architecture: match[3] ?? '' }))
+    // apt may still choose to reinstall an omitted package to untangle an upgrade; it stays out.
+    .filter((p) => !omit.includes(p.name));
   if (chosen.length === 0) throw new CnlabError(`apt chose no packages for ${packages.join(', ')} in Debian ${suite.name}:\n${tail(simulated.stdout)}`);
 
   const download = await apt('apt-get', suite, status, ['install', '--download-only', '--yes', '--quiet', ...packages]);

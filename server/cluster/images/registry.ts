@@ -41,8 +41,9 @@ function config(storageDir: string, address: string, readonly: boolean): string 
 
 /**
  * The configuration of a read-only registry serving the built catalogue at `storageDir` on
- * `address` (host:port), without authentication. distribution writes its log, access log
- * included, to standard error; there is no setting for another stream.
+ * `address` (host:port), without authentication. distribution writes its access log (one line
+ * per request) to standard output and its own log to standard error; it has no setting to send
+ * both to one stream. Uploads are refused (405), so the storage may be mounted read-only.
  */
 export function registryConfig(storageDir: string, address: string): string {
   return config(storageDir, address, true);
