@@ -1,5 +1,7 @@
 // The image catalogue of the embedded cluster's node, built once into a registry's storage.
 //
+// Repositories keep their upstream host (docker.io/library/nginx); see registry.ts.
+//
 // For the node runtime:
 //   ensureImages(progress, { binaries? })  builds what is missing and returns the cache; warm, it
 //                                          returns at once. `binaries` names the files of catalogue
@@ -10,11 +12,13 @@
 //                                          `/usr/bin/docker-registry serve FILE`), and point
 //   mirrorHosts(registryAddress)           containerd's certs.d/<host>/hosts.toml at it.
 //
-// The cache is <cache>/images/<id>/, where id hashes catalogue.yaml, BUILDER_VERSION and the
-// Kubernetes version (pause is compiled from its source). A folder is trusted only when its
-// stamp, written last, names that id; an interrupted build leaves a .partial folder that the
-// next build removes and starts again. Debian's package lists and .debs are kept across builds
-// in <cache>/images/apt/<suite>/.
+// The cache is <cache>/images/<id>/, where id hashes catalogue.yaml, the source of the modules
+// that decide an image's bytes (BUILDER_SOURCES) and the Kubernetes version (pause is compiled
+// from its source): no edit of the catalogue or of the builder goes unbuilt. A folder is trusted
+// only when its stamp, written last, names that id; an interrupted build leaves a .partial
+// folder that the next build removes and starts again. Debian's package lists and .debs are kept
+// across builds in <cache>/images/apt/<suite>/. Folders of earlier catalogues stay (a running
+// cluster may serve one); deleting <cache>/images frees them.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile, chmod } from 'node:fs/promises';
@@ -26,7 +30,7 @@ import { cacheDir } from '../../paths.ts';
 import { isAlive } from '../../process.ts';
 import type { Progress } from '../../progress.ts';
 import { versions } from '../../versions.ts';
-import { type CatalogueImage, type LoadedCatalogue, loadCatalogue } from './catalogue.ts';
+import { type CatalogueImage, catalogueFile as defaultCatalogue, type LoadedCatalogue, loadCatalogue, parseCatalogue } from './catalogue.ts';
 import { runCheck } from './sandbox.ts';
 import { type DebPackage, fetchPackages, type Suite, unpack, updateSuite, upstreamVersion } from './debian.ts';
 import { writeConfig, writeLayer, writeManifest } from './oci.ts';
@@ -45,17 +49,25 @@ export type EnsureOptions = {
   catalogueFile?: string;
 };
 
-/** Bumped when the way images are made changes, so existing caches are rebuilt. */
-const BUILDER_VERSION = 1;
+const BUILDER_SOURCES = ['build.ts', 'debian.ts', 'rootfs.ts', 'oci.ts'].map((name) => join(import.meta.dirname, name));
 const STAMP = 'cnlab-complete.json';
 
 type BuiltImage = { references: string[]; digest: string; size: number };
-type Stamp = { id: string; binaries: Record<string, string>; images: BuiltImage[] };
+/** Written last into a complete cache folder, with the catalogue it was built from. */
+type Stamp = { id: string; binaries: Record<string, string>; images: BuiltImage[]; catalogue: CatalogueImage[] };
 
 const imagesRoot = () => join(cacheDir(), 'images');
 
-function catalogueId(loaded: LoadedCatalogue): string {
-  return createHash('sha256').update(`${loaded.sha256}\n${BUILDER_VERSION}\n${versions.kubernetes}\n`).digest('hex').slice(0, 16);
+/**
+ * The catalogue's text and the id of its cache folder. Any edit of the file, even of a comment,
+ * means a new build; the id is known without parsing, so a warm cache is found at once.
+ */
+async function identify(file: string): Promise<{ text: string; id: string; folder: string }> {
+  const text = await readFile(file, 'utf8');
+  const hash = createHash('sha256').update(`${text}\n${versions.kubernetes}\n`);
+  for (const source of BUILDER_SOURCES) hash.update(await readFile(source));
+  const id = hash.digest('hex').slice(0, 16);
+  return { text, id, folder: join(imagesRoot(), id) };
 }
 
 // A binary is identified by path, size and modification time: hashing tens of megabytes would
@@ -79,43 +91,43 @@ async function fingerprints(images: CatalogueImage[], binaries: Record<string, s
   return result;
 }
 
+const sameBinaries = (stamp: Stamp, binaries: Record<string, string>) => JSON.stringify(stamp.binaries) === JSON.stringify(binaries);
+
 async function readStamp(folder: string, id: string): Promise<Stamp | undefined> {
   try {
     const stamp = JSON.parse(await readFile(join(folder, STAMP), 'utf8')) as Stamp;
-    return stamp.id === id && existsSync(join(folder, 'registry', 'docker', 'registry', 'v2', 'repositories')) ? stamp : undefined;
+    return stamp.id === id && Array.isArray(stamp.catalogue) && existsSync(join(folder, 'registry', 'docker', 'registry', 'v2', 'repositories')) ? stamp : undefined;
   } catch {
     return undefined;
   }
 }
 
-async function complete(loaded: LoadedCatalogue): Promise<{ folder: string; stamp: Stamp | undefined }> {
-  const folder = join(imagesRoot(), catalogueId(loaded));
-  return { folder, stamp: await readStamp(folder, catalogueId(loaded)) };
-}
-
 /** The built catalogue, if complete; builds nothing. Binary images are taken as built from whatever was given then. */
 export async function cachedImages(options: Pick<EnsureOptions, 'catalogueFile'> = {}): Promise<ImageCache | undefined> {
-  const loaded = await loadCatalogue(options.catalogueFile);
-  const { folder, stamp } = await complete(loaded);
-  return stamp ? { storageDir: join(folder, 'registry'), catalogue: loaded.images } : undefined;
+  const { id, folder } = await identify(options.catalogueFile ?? defaultCatalogue);
+  const stamp = await readStamp(folder, id);
+  return stamp ? { storageDir: join(folder, 'registry'), catalogue: stamp.catalogue } : undefined;
 }
 
 /** Builds the catalogue unless its cache is complete (and made from the same binaries), then returns it. */
 export async function ensureImages(progress: Progress, options: EnsureOptions = {}): Promise<ImageCache> {
-  const loaded = await loadCatalogue(options.catalogueFile);
-  const binaries = await fingerprints(loaded.images, options.binaries ?? {});
-  const { folder, stamp } = await complete(loaded);
+  const file = options.catalogueFile ?? defaultCatalogue;
+  const { text, id, folder } = await identify(file);
   const storageDir = join(folder, 'registry');
-  if (stamp && JSON.stringify(stamp.binaries) === JSON.stringify(binaries)) return { storageDir, catalogue: loaded.images };
+  const stamp = await readStamp(folder, id);
+  if (stamp && sameBinaries(stamp, await fingerprints(stamp.catalogue, options.binaries ?? {}))) return { storageDir, catalogue: stamp.catalogue };
+  const loaded = parseCatalogue(file, text);
+  const binaries = await fingerprints(loaded.images, options.binaries ?? {});
   if (existsSync(folder)) progress.info(`images: the cache in ${folder} is incomplete or from other binaries; building it again`);
-  await build(loaded, folder, binaries, options.binaries ?? {}, progress);
-  return { storageDir, catalogue: loaded.images };
+  const built = await build(loaded, id, folder, binaries, options.binaries ?? {}, progress);
+  return { storageDir, catalogue: built.catalogue };
 }
 
 /** Whether each catalogue image is built, for `cnlab images list`. */
 export async function describeImages(): Promise<{ image: CatalogueImage; source: string; built: BuiltImage | undefined }[]> {
   const loaded = await loadCatalogue();
-  const { stamp } = await complete(loaded);
+  const { id, folder } = await identify(defaultCatalogue);
+  const stamp = await readStamp(folder, id);
   return loaded.images.map((image) => ({
     image,
     source: [
@@ -136,7 +148,7 @@ async function removeAbandoned(root: string): Promise<void> {
   }
 }
 
-async function build(loaded: LoadedCatalogue, folder: string, binaries: Record<string, string>, binaryPaths: Record<string, string>, progress: Progress): Promise<void> {
+async function build(loaded: LoadedCatalogue, id: string, folder: string, binaries: Record<string, string>, binaryPaths: Record<string, string>, progress: Progress): Promise<Stamp> {
   const root = imagesRoot();
   await mkdir(root, { recursive: true });
   // Leftovers of an interrupted build are never reused; a build still running elsewhere is left alone.
@@ -163,12 +175,20 @@ async function build(loaded: LoadedCatalogue, folder: string, binaries: Record<s
     throw error;
   }
   await rm(join(work, 'build'), { recursive: true, force: true });
-  const stamp: Stamp = { id: folder.split('/').at(-1) ?? '', binaries, images: built };
-  await writeFile(join(work, STAMP), `${JSON.stringify(stamp, null, 2)}\n`);
-  await rm(folder, { recursive: true, force: true });
-  await rename(work, folder);
+  const text = `${JSON.stringify({ id, binaries, images: built, catalogue: loaded.images } satisfies Stamp, null, 2)}\n`;
+  await writeFile(join(work, STAMP), text);
+  const finishedElsewhere = await readStamp(folder, id);
+  if (finishedElsewhere && sameBinaries(finishedElsewhere, binaries)) {
+    // Another process built the same catalogue meanwhile, and a cluster may already serve it.
+    await rm(work, { recursive: true, force: true });
+  } else {
+    await rm(folder, { recursive: true, force: true });
+    await rename(work, folder);
+  }
   const total = built.reduce((sum, image) => sum + image.size, 0);
   progress.info(`images: ${built.length} built, ${(total / 1e6).toFixed(1)} MB compressed, in ${folder}`);
+  // As the stamp keeps it, so a cold and a warm call return the same value.
+  return JSON.parse(text) as Stamp;
 }
 
 type BuildContext = {

@@ -1,7 +1,6 @@
 // The image catalogue (catalogue.yaml beside this file): what the embedded cluster's node can
 // pull, where each image's files come from, and the tags it answers to. This module validates
 // the file and flattens it into one entry per image that is built.
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -202,16 +201,11 @@ function flatten(recipe: ImageRecipe): CatalogueImage[] {
   });
 }
 
-export type LoadedCatalogue = {
-  catalogue: Catalogue;
-  images: CatalogueImage[];
-  /** sha256 of the file's bytes: any edit, even of a comment, means a new build. */
-  sha256: string;
-};
+export type LoadedCatalogue = { catalogue: Catalogue; images: CatalogueImage[] };
 
 export function parseCatalogue(file: string, text: string): LoadedCatalogue {
   const catalogue = parseYaml(file, text, catalogueSchema, HINT);
-  return { catalogue, images: catalogue.images.flatMap(flatten), sha256: createHash('sha256').update(text).digest('hex') };
+  return { catalogue, images: catalogue.images.flatMap(flatten) };
 }
 
 export async function loadCatalogue(file = catalogueFile): Promise<LoadedCatalogue> {

@@ -82,7 +82,8 @@ async function writeEntry(root: string, entry: ImageFile): Promise<void> {
 /** Links every busybox applet to it, where no package or catalogue file already put something. */
 async function linkApplets(root: string, scratch: string): Promise<void> {
   const busybox = '/usr/bin/busybox';
-  const listed = await runInImage(root, {}, [busybox, '--list-full'], join(scratch, 'busybox-applets'));
+  // Before the layer is written, so without the mounts whose mount points would end up in it.
+  const listed = await runInImage(root, {}, [busybox, '--list-full'], join(scratch, 'busybox-applets'), false);
   if (listed.code !== 0) throw new CnlabError(`busybox --list-full failed in the image:\n${tail(listed.output)}`);
   for (const applet of listed.output.split('\n').filter(Boolean)) {
     const target = await hostPath(root, `/${applet}`);

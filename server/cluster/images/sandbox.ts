@@ -10,20 +10,19 @@ import type { CatalogueImage, ImageCheck, ImageConfig } from './catalogue.ts';
 const TIMEOUT_MS = 60_000;
 
 /**
- * bubblewrap gives the check the image as /, with its own /dev, /proc, /tmp and no network,
- * process or IPC sharing with the host; everything it started dies with it. As root no user
- * namespace is made, so a check may switch users (gosu, nginx's workers) as the image would.
+ * bubblewrap gives the program the image as /, with no network, process or IPC sharing with the
+ * host; everything it started dies with it. As root no user namespace is made, so a check may
+ * switch users (gosu, nginx's workers) as the image would. `mounts` adds /dev, /proc and /tmp,
+ * whose mount points bubblewrap creates in the image: only after its layer is written.
  */
-function sandbox(root: string, config: ImageConfig): string[] {
+function sandbox(root: string, config: ImageConfig, mounts: boolean): string[] {
   const env = (config.Env ?? []).flatMap((pair) => {
     const at = pair.indexOf('=');
     return ['--setenv', pair.slice(0, at), pair.slice(at + 1)];
   });
   return [
     '--bind', root, '/',
-    '--dev', '/dev',
-    '--proc', '/proc',
-    '--tmpfs', '/tmp',
+    ...(mounts ? ['--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp'] : []),
     ...(process.getuid?.() === 0 ? [] : ['--unshare-user', '--uid', '0', '--gid', '0']),
     '--unshare-net', '--unshare-pid', '--unshare-ipc', '--unshare-uts',
     '--die-with-parent',
@@ -40,10 +39,10 @@ function sandbox(root: string, config: ImageConfig): string[] {
  * opens /dev/stdout (nginx's log links) cannot open a socket that way, though it can a
  * container runtime's FIFO or a file.
  */
-export async function runInImage(root: string, config: ImageConfig, command: string[], outputFile: string): Promise<{ code: number; output: string }> {
+export async function runInImage(root: string, config: ImageConfig, command: string[], outputFile: string, mounts = true): Promise<{ code: number; output: string }> {
   const out = await open(outputFile, 'w');
   try {
-    const child = spawn('bwrap', [...sandbox(root, config), ...command], { stdio: ['ignore', out.fd, out.fd] });
+    const child = spawn('bwrap', [...sandbox(root, config, mounts), ...command], { stdio: ['ignore', out.fd, out.fd] });
     const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS);
     const code = await new Promise<number>((resolve, reject) => {
       child.on('error', () => reject(new CnlabError('bwrap cannot be run: the images are checked inside it before they are published', 'install it: sudo apt-get install bubblewrap')));
