@@ -95,14 +95,21 @@ function paragraphs(text: string): Paragraph[] {
 
 async function show(suite: Suite, status: string, names: string[]): Promise<Paragraph[]> {
   const result = await apt('apt-cache', suite, status, ['show', '--no-all-versions', ...names]);
-  if (result.code !== 0) throw missingPackage(suite, result.stderr);
+  if (result.code !== 0) throw missingPackage(suite, result.stderr, names);
   return paragraphs(result.stdout);
 }
 
-function missingPackage(suite: Suite, stderr: string): CnlabError {
-  const unknown = [...stderr.matchAll(/(?:Unable to locate package|No packages found|Package '?)(\S+?)'? /g)].map((match) => match[1]);
+/** apt names the package it cannot find, except `apt-cache show`, which only fails: then `asked` are named. */
+function missingPackage(suite: Suite, stderr: string, asked: string[] = []): CnlabError {
+  const unknown = [...stderr.matchAll(/Unable to locate package (\S+)|Package '?([^'\s]+)'? has no installation candidate|No packages found for '?([^'\s]+)/g)].map(
+    (match) => match[1] ?? match[2] ?? match[3],
+  );
   return new CnlabError(
-    unknown.length > 0 ? `Debian ${suite.name} has no package ${unknown.join(', ')}` : `apt could not resolve the packages in Debian ${suite.name}:\n${tail(stderr)}`,
+    unknown.length > 0
+      ? `Debian ${suite.name} has no package ${unknown.join(', ')}`
+      : asked.length > 0 && /No packages found/.test(stderr)
+        ? `Debian ${suite.name} lacks at least one of the packages ${asked.join(', ')}`
+        : `apt could not resolve the packages in Debian ${suite.name}:\n${tail(stderr)}`,
     'fix the package names in server/cluster/images/catalogue.yaml (apt-cache policy NAME on a machine with that suite shows what exists)',
   );
 }
