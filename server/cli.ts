@@ -9,6 +9,8 @@ import {
   type GradeFlags,
   gradeCommand,
   gradingTokenCommand,
+  imagesBuildCommand,
+  imagesListCommand,
   labsTestCommand,
   labsValidateCommand,
   workshopCreateCommand,
@@ -115,37 +117,18 @@ program
   .description('print the bearer token of the grading API (POST /api/grade)')
   .action(() => gradingTokenCommand());
 
-// The image builder is loaded only when one of these commands runs.
 const images = program.command('images').description("the images the local cluster's node pulls, built from Debian packages");
 
 images
   .command('list')
   .description('print the catalogue: every reference, its version and source, and whether it is built')
   .option('--json', 'print JSON')
-  .action(async (flags: { json?: boolean }) => {
-    const { describeImages } = await import('./cluster/images/build.ts');
-    const rows = await describeImages();
-    if (flags.json) {
-      const json = rows.map(({ image, source, built }) => ({ references: image.references, version: image.version, source, built: built ? { digest: built.digest, size: built.size } : null }));
-      process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
-      return;
-    }
-    const width = Math.max(...rows.flatMap(({ image }) => image.references.map((reference) => reference.length)));
-    for (const { image, source, built } of rows) {
-      const state = built ? `built ${(built.size / 1e6).toFixed(1)} MB` : 'not built';
-      for (const reference of image.references) process.stdout.write(`${reference.padEnd(width)}  ${image.version.padEnd(8)}  ${state.padEnd(15)}  ${source}\n`);
-    }
-  });
+  .action((flags: { json?: boolean }) => imagesListCommand(flags));
 
 images
   .command('build')
   .description('build the catalogue into the cache (a registry storage), or check it is there')
-  .action(async () => {
-    const { ensureImages } = await import('./cluster/images/build.ts');
-    const progress = createProgress();
-    const cache = await ensureImages(progress);
-    progress.info(`${cache.catalogue.length} images ready in ${cache.storageDir} (${progress.elapsed().toFixed(1)}s)`);
-  });
+  .action(() => imagesBuildCommand());
 
 function parsePort(value: string): number {
   const port = Number(value);

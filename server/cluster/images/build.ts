@@ -3,7 +3,7 @@
 // Repositories keep their upstream host (docker.io/library/nginx); see registry.ts.
 //
 // For the node runtime:
-//   ensureImages(progress, { binaries? })  builds what is missing and returns the cache; warm, it
+//   ensureImages(steps, { binaries? })     builds what is missing and returns the cache; warm, it
 //                                          returns at once. `binaries` names the files of catalogue
 //                                          images of the `binary` kind: { coredns: '/path' }.
 //   cachedImages()                         the cache if it is complete, without building.
@@ -28,7 +28,7 @@ import { run, tail } from '../../exec.ts';
 import { findGo } from '../../go.ts';
 import { cacheDir } from '../../paths.ts';
 import { isAlive } from '../../process.ts';
-import type { Progress } from '../../progress.ts';
+import type { Steps } from '../../steps.ts';
 import { versions } from '../../versions.ts';
 import { type CatalogueImage, catalogueFile as defaultCatalogue, type LoadedCatalogue, loadCatalogue, parseCatalogue } from './catalogue.ts';
 import { runCheck } from './sandbox.ts';
@@ -80,7 +80,7 @@ async function fingerprints(images: CatalogueImage[], binaries: Record<string, s
     if (!path) {
       throw new CnlabError(
         `${image.references[0]} is made from the binary "${image.binary.name}", which was not given`,
-        `pass it: ensureImages(progress, { binaries: { ${image.binary.name}: '/path/to/it' } })`,
+        `pass it: ensureImages(steps, { binaries: { ${image.binary.name}: '/path/to/it' } })`,
       );
     }
     const info = await stat(path).catch(() => {
@@ -110,7 +110,7 @@ export async function cachedImages(options: Pick<EnsureOptions, 'catalogueFile'>
 }
 
 /** Builds the catalogue unless its cache is complete (and made from the same binaries), then returns it. */
-export async function ensureImages(progress: Progress, options: EnsureOptions = {}): Promise<ImageCache> {
+export async function ensureImages(steps: Steps, options: EnsureOptions = {}): Promise<ImageCache> {
   const file = options.catalogueFile ?? defaultCatalogue;
   const { text, id, folder } = await identify(file);
   const storageDir = join(folder, 'registry');
@@ -118,8 +118,8 @@ export async function ensureImages(progress: Progress, options: EnsureOptions = 
   if (stamp && sameBinaries(stamp, await fingerprints(stamp.catalogue, options.binaries ?? {}))) return { storageDir, catalogue: stamp.catalogue };
   const loaded = parseCatalogue(file, text);
   const binaries = await fingerprints(loaded.images, options.binaries ?? {});
-  if (existsSync(folder)) progress.info(`images: the cache in ${folder} is incomplete or from other binaries; building it again`);
-  const built = await build(loaded, id, folder, binaries, options.binaries ?? {}, progress);
+  if (existsSync(folder)) steps.info(`images: the cache in ${folder} is incomplete or from other binaries; building it again`);
+  const built = await build(loaded, id, folder, binaries, options.binaries ?? {}, steps);
   return { storageDir, catalogue: built.catalogue };
 }
 
@@ -148,7 +148,7 @@ async function removeAbandoned(root: string): Promise<void> {
   }
 }
 
-async function build(loaded: LoadedCatalogue, id: string, folder: string, binaries: Record<string, string>, binaryPaths: Record<string, string>, progress: Progress): Promise<Stamp> {
+async function build(loaded: LoadedCatalogue, id: string, folder: string, binaries: Record<string, string>, binaryPaths: Record<string, string>, steps: Steps): Promise<Stamp> {
   const root = imagesRoot();
   await mkdir(root, { recursive: true });
   // Leftovers of an interrupted build are never reused; a build still running elsewhere is left alone.
@@ -164,7 +164,7 @@ async function build(loaded: LoadedCatalogue, id: string, folder: string, binari
     try {
       for (const [index, image] of loaded.images.entries()) {
         const label = `image ${index + 1}/${loaded.images.length} ${image.repository}:${image.version}`;
-        built.push(await progress.step(label, () => buildImage(context, image, join(work, 'build', String(index)), registry.address)));
+        built.push(await steps.step(label, () => buildImage(context, image, join(work, 'build', String(index)), registry.address)));
       }
     } finally {
       await registry.stop();
@@ -186,7 +186,7 @@ async function build(loaded: LoadedCatalogue, id: string, folder: string, binari
     await rename(work, folder);
   }
   const total = built.reduce((sum, image) => sum + image.size, 0);
-  progress.info(`images: ${built.length} built, ${(total / 1e6).toFixed(1)} MB compressed, in ${folder}`);
+  steps.info(`images: ${built.length} built, ${(total / 1e6).toFixed(1)} MB compressed, in ${folder}`);
   // As the stamp keeps it, so a cold and a warm call return the same value.
   return JSON.parse(text) as Stamp;
 }

@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { after, before, test } from 'node:test';
 import { CnlabError } from '../../errors.ts';
 import { run } from '../../exec.ts';
-import { createProgress } from '../../progress.ts';
+import { createSteps } from '../../steps.ts';
 import { cachedImages, ensureImages } from './build.ts';
 import { MEDIA_TYPES } from './oci.ts';
 import { type RunningRegistry, startRegistry } from './registry.ts';
@@ -19,7 +19,7 @@ process.env.CNLAB_CACHE_DIR = join(scratch, 'cache');
 const catalogueFile = join(scratch, 'catalogue.yaml');
 const binary = join(scratch, 'hello');
 const lines: string[] = [];
-const progress = createProgress((line) => lines.push(line));
+const steps = createSteps((line) => lines.push(line));
 
 async function compileHello(greeting: string): Promise<void> {
   await writeFile(join(scratch, 'hello.c'), `#include <stdio.h>\nint main(void) { puts("${greeting}"); return 0; }\n`);
@@ -54,7 +54,7 @@ after(async () => {
 });
 
 test('a binary image needs its binary', async () => {
-  await assert.rejects(ensureImages(progress, { catalogueFile }), (error: unknown) => error instanceof CnlabError && /binary "hello", which was not given/.test(error.message));
+  await assert.rejects(ensureImages(steps, { catalogueFile }), (error: unknown) => error instanceof CnlabError && /binary "hello", which was not given/.test(error.message));
   assert.equal(await cachedImages({ catalogueFile }), undefined);
 });
 
@@ -64,13 +64,13 @@ test('the build removes what an interrupted one left, and then the cache is comp
   const leftover = join(process.env.CNLAB_CACHE_DIR ?? '', 'images', `0123456789abcdef.partial-${deadPid}`);
   await mkdir(join(leftover, 'registry'), { recursive: true });
 
-  const built = await ensureImages(progress, { catalogueFile, binaries: { hello: binary } });
+  const built = await ensureImages(steps, { catalogueFile, binaries: { hello: binary } });
   assert.deepEqual(built.catalogue.map((image) => image.references), [['docker.io/cnlab/hello:1.0', 'docker.io/cnlab/hello:1']]);
   assert.ok(!(await readdir(join(process.env.CNLAB_CACHE_DIR ?? '', 'images'))).some((name) => name.includes('.partial-')), 'no partial folder is left');
   assert.deepEqual(await cachedImages({ catalogueFile }), built);
 
   const started = performance.now();
-  assert.deepEqual(await ensureImages(progress, { catalogueFile, binaries: { hello: binary } }), built);
+  assert.deepEqual(await ensureImages(steps, { catalogueFile, binaries: { hello: binary } }), built);
   const warmMs = performance.now() - started;
   assert.ok(warmMs < 50, `a warm ensureImages took ${warmMs.toFixed(1)} ms`);
 
@@ -90,12 +90,12 @@ test('the build removes what an interrupted one left, and then the cache is comp
 test('another binary means another build; a check that fails publishes nothing', async () => {
   const before = await cachedImages({ catalogueFile });
   await compileHello('hello 1.0 again');
-  await assert.rejects(ensureImages(progress, { catalogueFile, binaries: { hello: binary } }), (error: unknown) => error instanceof CnlabError && /the check `\/hello` ended with 0/.test(error.message));
+  await assert.rejects(ensureImages(steps, { catalogueFile, binaries: { hello: binary } }), (error: unknown) => error instanceof CnlabError && /the check `\/hello` ended with 0/.test(error.message));
   assert.ok(lines.some((line) => line.includes('from other binaries; building it again')));
   assert.ok(!(await readdir(join(process.env.CNLAB_CACHE_DIR ?? '', 'images'))).some((name) => name.includes('.partial-')), 'the failed build left nothing');
   assert.deepEqual(await cachedImages({ catalogueFile }), before, 'the previous build stays until a new one completes');
 
   await compileHello('hello 1.0');
-  const rebuilt = await ensureImages(progress, { catalogueFile, binaries: { hello: binary } });
+  const rebuilt = await ensureImages(steps, { catalogueFile, binaries: { hello: binary } });
   assert.equal(rebuilt.storageDir, before?.storageDir);
 });

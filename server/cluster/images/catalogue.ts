@@ -116,7 +116,7 @@ const image = z
       })
       .strict()
       .optional(),
-    /** A binary the caller built and names in ensureImages(progress, { binaries }). */
+    /** A binary the caller built and names in ensureImages(steps, { binaries }). */
     binary: z.object({ name: z.string().regex(/^[a-z0-9-]+$/), output: imagePath }).strict().optional(),
     /** Whether /etc/passwd, /etc/group and the base files are written (not for a lone static binary). */
     base: z.boolean().default(true),

@@ -8,7 +8,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { createProgress } from '../../progress.ts';
+import { createSteps } from '../../steps.ts';
 import { ensureImages, type ImageCache, registryConfig } from './build.ts';
 import { MEDIA_TYPES } from './oci.ts';
 import { freePort, REGISTRY_BINARY } from './registry.ts';
@@ -28,7 +28,7 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
 }
 
 before(async () => {
-  cache = await ensureImages(createProgress());
+  cache = await ensureImages(createSteps());
   const address = `127.0.0.1:${await freePort()}`;
   const config = join(await mkdtemp(join(tmpdir(), 'cnlab-registry-')), 'config.yml');
   await writeFile(config, registryConfig(cache.storageDir, address));
