@@ -127,7 +127,7 @@ images
 
 images
   .command('build')
-  .description('build the catalogue into the cache (a registry storage), or check it is there')
+  .description("build the catalogue into the cache (a registry storage), with the node toolchain its add-on images wrap, or check they are there")
   .action(() => imagesBuildCommand());
 
 function parsePort(value: string): number {

@@ -1,7 +1,7 @@
 import { dirname } from 'node:path';
 import { loadKubeConfig, probeCluster } from '../cluster/health.ts';
-import { describeImages, ensureImages } from '../cluster/images/build.ts';
-import { ensureToolchain } from '../cluster/local/toolchain.ts';
+import { catalogueBinaries, describeImages, ensureImages } from '../cluster/images/build.ts';
+import { ensureNodeToolchain, ensureToolchain } from '../cluster/local/toolchain.ts';
 import { clearRecord, readRecord } from '../cluster/record.ts';
 import { currentProvider, type ProviderChoice } from '../cluster/select.ts';
 import { CnlabError } from '../errors.ts';
@@ -194,6 +194,7 @@ export async function imagesListCommand(flags: { json?: boolean }): Promise<void
 
 export async function imagesBuildCommand(): Promise<void> {
   const steps = createSteps();
-  const cache = await ensureImages(steps);
+  // The add-ons' images wrap binaries of the node toolchain, built first if need be.
+  const cache = await ensureImages(steps, { binaries: catalogueBinaries(await ensureNodeToolchain(steps)) });
   steps.info(`${cache.catalogue.length} images ready in ${cache.storageDir} (${steps.elapsed().toFixed(1)}s)`);
 }

@@ -3,9 +3,11 @@
 // Repositories keep their upstream host (docker.io/library/nginx); see registry.ts.
 //
 // For the node runtime:
-//   ensureImages(steps, { binaries? })     builds what is missing and returns the cache; warm, it
+//   ensureImages(steps, { binaries })      builds what is missing and returns the cache; warm, it
 //                                          returns at once. `binaries` names the files of catalogue
-//                                          images of the `binary` kind: { coredns: '/path' }.
+//                                          images of the `binary` kind (the add-ons' CoreDNS,
+//                                          metrics-server and local-path-provisioner): pass
+//                                          catalogueBinaries(await ensureNodeToolchain(steps)).
 //   cachedImages()                         the cache if it is complete, without building.
 //   ImageCache                             { storageDir, catalogue }: serve storageDir with
 //   registryConfig(storageDir, address)    this read-only docker-registry config (run it with
@@ -41,6 +43,14 @@ export { mirrorHosts, registryConfig } from './registry.ts';
 export type { CatalogueImage } from './catalogue.ts';
 
 export type ImageCache = { storageDir: string; catalogue: CatalogueImage[] };
+
+/**
+ * The files for the catalogue's `binary` images from the node toolchain's paths (its
+ * NodeToolchain): ensureImages(steps, { binaries: catalogueBinaries(nodeToolchain) }).
+ */
+export function catalogueBinaries(node: { coredns: string; metricsServer: string; localPathProvisioner: string }): Record<string, string> {
+  return { coredns: node.coredns, 'metrics-server': node.metricsServer, 'local-path-provisioner': node.localPathProvisioner };
+}
 
 export type EnsureOptions = {
   /** Files for the catalogue's `binary` images, by name. */
@@ -80,7 +90,7 @@ async function fingerprints(images: CatalogueImage[], binaries: Record<string, s
     if (!path) {
       throw new CnlabError(
         `${image.references[0]} is made from the binary "${image.binary.name}", which was not given`,
-        `pass it: ensureImages(steps, { binaries: { ${image.binary.name}: '/path/to/it' } })`,
+        `pass it: ensureImages(steps, { binaries: { ${image.binary.name}: '/path/to/it' } }); catalogueBinaries(nodeToolchain) gives all of them`,
       );
     }
     const info = await stat(path).catch(() => {

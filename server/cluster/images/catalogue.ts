@@ -23,7 +23,7 @@ const isRegExp = (source: string) => {
 const imagePath = z
   .string()
   .regex(/^\/[^\0]*$/, 'an image path starts with /')
-  .refine((path) => !path.split('/').includes('..') && !path.endsWith('/'), 'write the path without .. and without a trailing /');
+  .refine((path) => path === '/' || (!path.split('/').includes('..') && !path.endsWith('/')), 'write the path without .. and without a trailing /');
 
 const passwdLine = z.string().regex(/^[a-z_][a-z0-9_-]*:x:\d+:\d+:[^:]*:[^:]*:[^:]*$/, 'write an /etc/passwd line: name:x:uid:gid:comment:home:shell');
 const groupLine = z.string().regex(/^[a-z_][a-z0-9_-]*:x:\d+:[^:]*$/, 'write an /etc/group line: name:x:gid:members');

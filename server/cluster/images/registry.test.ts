@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createSteps } from '../../steps.ts';
-import { ensureImages, type ImageCache, registryConfig } from './build.ts';
+import { ensureNodeToolchain } from '../local/toolchain.ts';
+import { catalogueBinaries, ensureImages, type ImageCache, registryConfig } from './build.ts';
 import { MEDIA_TYPES } from './oci.ts';
 import { freePort, REGISTRY_BINARY } from './registry.ts';
 
@@ -28,7 +29,8 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
 }
 
 before(async () => {
-  cache = await ensureImages(createSteps());
+  const steps = createSteps();
+  cache = await ensureImages(steps, { binaries: catalogueBinaries(await ensureNodeToolchain(steps)) });
   const address = `127.0.0.1:${await freePort()}`;
   const config = join(await mkdtemp(join(tmpdir(), 'cnlab-registry-')), 'config.yml');
   await writeFile(config, registryConfig(cache.storageDir, address));
