@@ -9,6 +9,8 @@ import {
   type GradeFlags,
   gradeCommand,
   gradingTokenCommand,
+  imagesBuildCommand,
+  imagesListCommand,
   labsTestCommand,
   labsValidateCommand,
   workshopCreateCommand,
@@ -114,6 +116,19 @@ program
   .command('grading-token')
   .description('print the bearer token of the grading API (POST /api/grade)')
   .action(() => gradingTokenCommand());
+
+const images = program.command('images').description("the images the local cluster's node pulls, built from Debian packages");
+
+images
+  .command('list')
+  .description('print the catalogue: every reference, its version and source, and whether it is built')
+  .option('--json', 'print JSON')
+  .action((flags: { json?: boolean }) => imagesListCommand(flags));
+
+images
+  .command('build')
+  .description("build the catalogue into the cache (a registry storage), with the node toolchain its add-on images wrap, or check they are there")
+  .action(() => imagesBuildCommand());
 
 function parsePort(value: string): number {
   const port = Number(value);

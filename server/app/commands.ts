@@ -1,6 +1,7 @@
 import { dirname } from 'node:path';
 import { loadKubeConfig, probeCluster } from '../cluster/health.ts';
-import { ensureToolchain } from '../cluster/local/toolchain.ts';
+import { catalogueBinaries, describeImages, ensureImages } from '../cluster/images/build.ts';
+import { ensureNodeToolchain, ensureToolchain } from '../cluster/local/toolchain.ts';
 import { clearRecord, readRecord } from '../cluster/record.ts';
 import { currentProvider, type ProviderChoice } from '../cluster/select.ts';
 import { CnlabError } from '../errors.ts';
@@ -175,4 +176,25 @@ export async function workshopCreateCommand(flags: WorkshopFlags): Promise<void>
 
 export async function gradingTokenCommand(): Promise<void> {
   out(`${await gradingToken()}\n`);
+}
+
+export async function imagesListCommand(flags: { json?: boolean }): Promise<void> {
+  const rows = await describeImages();
+  if (flags.json) {
+    const json = rows.map(({ image, source, built }) => ({ references: image.references, version: image.version, source, built: built ? { digest: built.digest, size: built.size } : null }));
+    out(`${JSON.stringify(json, null, 2)}\n`);
+    return;
+  }
+  const width = Math.max(...rows.flatMap(({ image }) => image.references.map((reference) => reference.length)));
+  for (const { image, source, built } of rows) {
+    const state = built ? `built ${(built.size / 1e6).toFixed(1)} MB` : 'not built';
+    for (const reference of image.references) out(`${reference.padEnd(width)}  ${image.version.padEnd(8)}  ${state.padEnd(15)}  ${source}\n`);
+  }
+}
+
+export async function imagesBuildCommand(): Promise<void> {
+  const steps = createSteps();
+  // The add-ons' images wrap binaries of the node toolchain, built first if need be.
+  const cache = await ensureImages(steps, { binaries: catalogueBinaries(await ensureNodeToolchain(steps)) });
+  steps.info(`${cache.catalogue.length} images ready in ${cache.storageDir} (${steps.elapsed().toFixed(1)}s)`);
 }
