@@ -4,12 +4,14 @@
 set -eu
 cd "$(dirname "$0")/.."
 # The browser for the end-to-end tests, the terminal sandbox's tools, PostgreSQL for the store
-# tests (which start a throwaway server of their own), and the registry of the image catalogue.
+# tests (which start a throwaway server of their own), and the real node's runtime and build
+# tools (the tests run on a real node: without them they fail rather than fall back).
 sh scripts/ensure-system-packages.sh /usr/bin/chromium=chromium bwrap=bubblewrap socat=socat /usr/share/bash-completion/bash_completion=bash-completion \
-  /usr/lib/postgresql=postgresql /usr/bin/docker-registry=docker-registry
+  /usr/lib/postgresql=postgresql
+sh scripts/ensure-node-packages.sh
 mkdir -p test-results
 
-echo "== Kubernetes toolchain (built from source once, then cached)"
+echo "== Kubernetes toolchain, the real node's runtime and the image catalogue (built from source once, then cached)"
 node server/cli.ts cluster build
 
 echo "== course site"

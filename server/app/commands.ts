@@ -1,6 +1,7 @@
 import { dirname } from 'node:path';
 import { loadKubeConfig, probeCluster } from '../cluster/health.ts';
 import { catalogueBinaries, describeImages, ensureImages } from '../cluster/images/build.ts';
+import { nodePreflight } from '../cluster/local/node/preflight.ts';
 import { ensureNodeToolchain, ensureToolchain } from '../cluster/local/toolchain.ts';
 import { clearRecord, readRecord } from '../cluster/record.ts';
 import { currentProvider, type ProviderChoice } from '../cluster/select.ts';
@@ -29,6 +30,13 @@ export async function clusterUpCommand(choice: ProviderChoice): Promise<void> {
 export async function clusterBuildCommand(): Promise<void> {
   const steps = createSteps();
   const toolchain = await ensureToolchain(steps);
+  const preflight = await nodePreflight();
+  if (preflight.ok) {
+    const node = await ensureNodeToolchain(steps);
+    await ensureImages(steps, { binaries: catalogueBinaries(node) });
+  } else {
+    steps.info(`the real node's runtime and images are not built: ${preflight.reason}`);
+  }
   steps.info(`binaries ready in ${dirname(toolchain.kubectl)} and beside it (${steps.elapsed().toFixed(1)}s)`);
 }
 

@@ -10,7 +10,7 @@ import { projectRoot, stateDir } from '../../paths.ts';
 import { isAlive } from '../../process.ts';
 import type { Steps as Progress } from '../../steps.ts';
 import { loadKubeConfig, waitHealthy } from '../health.ts';
-import { ensureImages } from '../images/build.ts';
+import { catalogueBinaries, ensureImages } from '../images/build.ts';
 import { applyAddons, waitForAddons } from './addons.ts';
 import type { ClusterAccess, ClusterProvider, ComponentHealth } from '../provider.ts';
 import { KUBERNETES_SERVICE_IP, type NodePlan, SERVICE_CIDR } from './node/plan.ts';
@@ -153,7 +153,8 @@ export function localProvider(options: { clusterName: string; apiPort?: number }
   }
 
   async function bringUpNode(plan: NodePlan, progress: Progress): Promise<void> {
-    const [nodeToolchain, images] = [await ensureNodeToolchain(progress), await ensureImages(progress)];
+    const nodeToolchain = await ensureNodeToolchain(progress);
+    const images = await ensureImages(progress, { binaries: catalogueBinaries(nodeToolchain) });
     const kc = loadKubeConfig(access);
     await progress.step('cluster add-ons: apply', () => applyAddons(kc, { NODE_VOLUMES: nodePaths(plan.dir).volumes }));
     await startNode(

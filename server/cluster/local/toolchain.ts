@@ -170,7 +170,15 @@ const nodeComponents: Component[] = [
     binaries: ['metrics-server'],
     build: (goTool, workDir, outDir, progress) =>
       buildAgainstKubernetes(
-        { module: 'sigs.k8s.io/metrics-server', version: versions.metricsServer, files: { 'tools.go': toolsGo('sigs.k8s.io/metrics-server/cmd/metrics-server') }, target: 'sigs.k8s.io/metrics-server/cmd/metrics-server', binary: 'metrics-server' },
+        {
+          module: 'sigs.k8s.io/metrics-server',
+          version: versions.metricsServer,
+          files: { 'tools.go': toolsGo('sigs.k8s.io/metrics-server/cmd/metrics-server') },
+          target: 'sigs.k8s.io/metrics-server/cmd/metrics-server',
+          binary: 'metrics-server',
+          // What its Makefile stamps: `metrics-server --version` tells the truth.
+          ldflags: `-X k8s.io/client-go/pkg/version.gitVersion=${versions.metricsServer}`,
+        },
         goTool,
         workDir,
         outDir,
@@ -188,6 +196,7 @@ const nodeComponents: Component[] = [
           files: { 'tools.go': toolsGo('github.com/rancher/local-path-provisioner') },
           target: 'github.com/rancher/local-path-provisioner',
           binary: 'local-path-provisioner',
+          ldflags: `-X main.VERSION=${versions.localPathProvisioner}`,
         },
         goTool,
         workDir,
@@ -238,7 +247,7 @@ const toolsGo = (command: string) => `//go:build tools\n\n// Package tools pins 
  * dependencies (so an older release is built with current, patched libraries).
  */
 async function buildAgainstKubernetes(
-  program: { module: string; version: string; files: Record<string, string>; target: string; binary: string },
+  program: { module: string; version: string; files: Record<string, string>; target: string; binary: string; ldflags?: string },
   goTool: Go,
   workDir: string,
   outDir: string,
@@ -254,7 +263,7 @@ async function buildAgainstKubernetes(
   await writeFile(join(workDir, 'go.mod'), goMod);
   for (const [file, text] of Object.entries(program.files)) await writeFile(join(workDir, file), text);
   await progress.step(`${name}: resolve dependencies`, () => go(goTool, workDir, ['mod', 'tidy']));
-  await progress.step(`${name}: compile`, () => go(goTool, workDir, ['build', '-trimpath', '-ldflags', '-s -w', '-o', join(outDir, program.binary), program.target]));
+  await progress.step(`${name}: compile`, () => go(goTool, workDir, ['build', '-trimpath', '-ldflags', `-s -w ${program.ldflags ?? ''}`.trim(), '-o', join(outDir, program.binary), program.target]));
 }
 
 function binDir(component: Component): string {

@@ -72,17 +72,6 @@ state = ${toml(`${paths.run}/containerd`)}
 `;
 }
 
-/** containerd's registry configuration: every upstream host is served by the node's own registry, and only by it. */
-export function registryHosts(registry: string, upstream: string): string {
-  return `# Images come from the node's local registry; an image it lacks fails to pull, as on any cluster.
-server = "http://${registry}/v2/${upstream}"
-
-[host."http://${registry}/v2/${upstream}"]
-  capabilities = ["pull", "resolve"]
-  override_path = true
-`;
-}
-
 export function cniConfig(plan: NodePlan): string {
   return `${JSON.stringify(
     {
@@ -194,15 +183,6 @@ export function hostGuard(plan: NodePlan): string {
   }
 }
 `;
-}
-
-export function registryConfigYaml(storageDir: string, address: string): string {
-  return stringify({
-    version: 0.1,
-    log: { level: 'warn', accesslog: { disabled: true } },
-    storage: { filesystem: { rootdirectory: storageDir }, maintenance: { readonly: { enabled: true }, uploadpurging: { enabled: false } } },
-    http: { addr: address },
-  });
 }
 
 export function kubeconfigFor(server: string, caFile: string, certFile: string, keyFile: string, user: string): string {

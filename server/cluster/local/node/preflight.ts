@@ -1,23 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { run } from '../../../exec.ts';
 import { setting } from '../../../settings.ts';
 
 export type Preflight = { ok: true } | { ok: false; reason: string };
 
-/** Programs the node runs or sets up with, and the Debian package of each (scripts/ensure-system-packages.sh installs them). */
-export const NODE_PROGRAMS: Record<string, string> = {
-  unshare: 'util-linux',
-  nsenter: 'util-linux',
-  ip: 'iproute2',
-  nft: 'nftables',
-  socat: 'socat',
-  tini: 'tini',
-  openssl: 'openssl',
-  'docker-registry': 'docker-registry',
-  iptables: 'iptables',
-  ipset: 'ipset',
-  '/usr/lib/cni/bridge': 'containernetworking-plugins',
-};
+/** Programs the node runs or is built with, and the Debian package of each (packages.txt, which scripts/ensure-node-packages.sh installs). */
+export const NODE_PROGRAMS: Record<string, string> = Object.fromEntries(
+  readFileSync(join(import.meta.dirname, 'packages.txt'), 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() && !line.startsWith('#'))
+    .map((line) => line.split('=') as [string, string]),
+);
 
 // Debian puts these in /usr/bin and /usr/sbin; a root shell has both on its PATH, but not every
 // service manager passes PATH on, so the usual folders are where to look.

@@ -25,15 +25,12 @@ import {
   nodeGuard,
   nodePaths,
   REGISTRY_PORT,
-  registryConfigYaml,
-  registryHosts,
 } from './configs.ts';
+import { mirrorHosts, registryConfig } from '../../images/build.ts';
 import { linkAddresses, NODE_ROOT, type NodePlan, planDir, planNode, SERVICE_CIDR } from './plan.ts';
 import { cgroupHierarchies } from './preflight.ts';
 
 const initScript = join(projectRoot, 'server', 'cluster', 'local', 'node', 'node-init.sh');
-/** Upstream registries the node's registry stands in for. */
-const MIRRORED_HOSTS = ['docker.io', 'registry.k8s.io'];
 export const REAL_NODE_LABEL = 'cnlab.dev/node';
 /** kube-router's identity; addons/node-rbac.yaml grants it what its firewall reads. */
 const KUBE_ROUTER_USER = 'system:cnlab-kube-router';
@@ -183,13 +180,13 @@ export async function startNode(start: NodeStart, progress: Progress): Promise<v
       'kubelet.yaml': kubeletConfig(plan, paths, ca.certFile),
       'kube-proxy.yaml': kubeProxyConfig(plan, join(paths.config, 'kube-proxy.kubeconfig')),
       'containerd.toml': containerdConfig(paths, toolchain.runc),
-      'registry.yml': registryConfigYaml(start.registryStorage, `${plan.nodeIp}:${REGISTRY_PORT}`),
+      'registry.yml': registryConfig(start.registryStorage, `${plan.nodeIp}:${REGISTRY_PORT}`),
       'guard.nft': nodeGuard(plan, apiPort),
       'host-guard.nft': hostGuard(plan),
       'resolv.conf': '# pods on this node resolve cluster names only (CoreDNS); there is no way out\n',
       'cni/10-cnlab.conflist': cniConfig(plan),
     };
-    for (const host of MIRRORED_HOSTS) files[`certs.d/${host}/hosts.toml`] = registryHosts(`${plan.nodeIp}:${REGISTRY_PORT}`, host);
+    for (const [host, text] of Object.entries(mirrorHosts(`${plan.nodeIp}:${REGISTRY_PORT}`))) files[`certs.d/${host}/hosts.toml`] = text;
     for (const [name, text] of Object.entries(files)) {
       await mkdir(join(paths.config, name, '..'), { recursive: true });
       await writeFile(join(paths.config, name), text, { mode: 0o600 });
