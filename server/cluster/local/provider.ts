@@ -130,13 +130,15 @@ export function localProvider(options: { clusterName: string; apiPort?: number }
   async function taintSimulatedNodes(): Promise<void> {
     const core = loadKubeConfig(access).makeApiClient(CoreV1Api);
     const nodes = (await core.listNode()).items.filter((node) => node.metadata?.annotations?.['kwok.x-k8s.io/node'] === 'fake');
+    const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
     await Promise.all(
-      nodes.map((node) =>
-        core.patchNode({
-          name: node.metadata?.name as string,
-          body: { metadata: { labels: { [SIMULATED_TAINT.key]: 'true', [REAL_NODE_LABEL]: 'simulated' } }, spec: { taints: [SIMULATED_TAINT] } },
-        }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
-      ),
+      nodes.map(async (node) => {
+        const name = node.metadata?.name as string;
+        await core.patchNode({ name, body: { metadata: { labels: { [SIMULATED_TAINT.key]: 'true', [REAL_NODE_LABEL]: 'simulated' } }, spec: { taints: [SIMULATED_TAINT] } } }, merge);
+        // The API server reaches kubelets by InternalIP (the real node's hostname resolves
+        // nowhere); kwok answers for its nodes on loopback, so that is their InternalIP.
+        await core.patchNodeStatus({ name, body: { status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }, { type: 'Hostname', address: 'localhost' }] } } }, merge);
+      }),
     );
   }
 
