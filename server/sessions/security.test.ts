@@ -73,11 +73,7 @@ test('A cannot grant itself more rights through a Role or RoleBinding', async ()
 // Pods run real processes on the real node: nothing a learner puts in a pod spec reaches the host.
 test("A's pods cannot touch the host: privileged, host paths, host namespaces, pinning and the host's users are refused", async () => {
   const attempt = (name: string, spec: Record<string, unknown>, container: Record<string, unknown> = {}) =>
-    a.shell.exec(
-      `kubectl apply -f - <<'EOF' 2>&1
-${JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'c', image: 'busybox:1.37', command: ['sleep', '3600'], ...container }], ...spec } })}
-EOF`,
-    );
+    a.shell.exec(`echo '${JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'c', image: 'busybox:1.37', command: ['sleep', '3600'], ...container }], ...spec } })}' | kubectl apply -f - 2>&1`);
   const refusals: [string, string, RegExp][] = [
     ['privileged', await attempt('privileged', {}, { securityContext: { privileged: true } }), /violates PodSecurity "baseline.*privileged/],
     ['hostPath /', await attempt('hostpath', { volumes: [{ name: 'root', hostPath: { path: '/' } }] }, { volumeMounts: [{ name: 'root', mountPath: '/host' }] }), /violates PodSecurity "baseline.*hostPath/],
@@ -104,10 +100,13 @@ EOF`,
 test("A cannot undo the platform's isolation from inside the namespace", async () => {
   for (const [command, expected] of [
     ['kubectl delete networkpolicy isolate-from-other-namespaces', /belongs to the platform/],
-    ['kubectl delete resourcequota learner', /belongs to the platform/],
+    ['kubectl delete role learner', /belongs to the platform/],
+    ['kubectl delete serviceaccount learner', /belongs to the platform/],
     ['kubectl label rolebinding learner app.kubernetes.io/managed-by-', /belongs to the platform/],
-    ['kubectl create rolebinding open --clusterrole=view --user=system:anonymous', /may only name ServiceAccounts of the same namespace/],
-    [`kubectl create rolebinding cross --clusterrole=view --serviceaccount=${b.namespace}:learner`, /may only name ServiceAccounts of the same namespace/],
+    // Their own Role passes RBAC's escalation check; who it is bound to is what is refused.
+    ['kubectl create rolebinding open --role=learner --user=system:anonymous', /may only name ServiceAccounts of the same namespace/],
+    ['kubectl create rolebinding everyone --role=learner --group=system:authenticated', /may only name ServiceAccounts of the same namespace/],
+    [`kubectl create rolebinding cross --role=learner --serviceaccount=${b.namespace}:learner`, /may only name ServiceAccounts of the same namespace/],
     ['kubectl create service nodeport open --tcp=80', /only ClusterIP/],
     ["kubectl create service clusterip ext --tcp=80 --dry-run=client -o json | sed 's/\"spec\": {/\"spec\": {\"externalIPs\": [\"192.0.2.10\"],/' | kubectl create -f -", /without externalIPs/],
     [
