@@ -31,7 +31,7 @@ test('a learner solves a lab in the terminal, sees each task tick, then resets i
   await expect(page.getByRole('complementary', { name: 'Lab terminal' }).getByRole('status')).toHaveText('connected');
 
   // The tasks tick by themselves as the learner works: no Check button needed.
-  await type(page, 'kubectl create deployment api --image=nginx:1.27 --replicas=2');
+  await type(page, 'kubectl create deployment api --image=nginx:1.26 --replicas=2');
   await expect(task(page, 'deploy')).toHaveAttribute('data-state', 'passed', { timeout: 20_000 });
   await expect(task(page, 'expose')).toHaveAttribute('data-state', 'failed');
   await type(page, 'kubectl expose deployment api --port=80');

@@ -58,7 +58,7 @@ test("the instructor's grid shows a learner's task the moment it passes, and nob
   await learner.getByRole('button', { name: 'Open the lab terminal' }).click();
   await expect(learner.getByRole('complementary', { name: 'Lab terminal' }).getByRole('status')).toHaveText('connected');
   await learner.locator('.cnlab-terminal .xterm').click();
-  await learner.keyboard.type('kubectl create deployment api --image=nginx:1.27 --replicas=2\n');
+  await learner.keyboard.type('kubectl create deployment api --image=nginx:1.26 --replicas=2\n');
   const cell = instructor.getByRole('row', { name: /Ada/ }).locator('[data-task="service-endpoints/deploy"]');
   await expect(cell).toHaveAttribute('data-state', 'passed', { timeout: 20_000 });
   await expect(instructor.getByRole('row', { name: /Ada/ }).locator('[data-task="service-endpoints/expose"]')).toHaveAttribute('data-state', 'failing');

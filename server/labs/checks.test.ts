@@ -19,9 +19,16 @@ const namespace = 'checks';
 let kc: KubeConfig;
 
 const labels = { app: 'web' };
+// On the simulated nodes: these tests are about what the checks say of objects, and kwok makes
+// pods Ready (and Jobs complete) at once and always alike, whatever the image.
+const simulated = {
+  nodeSelector: { 'cnlab.dev/node': 'simulated' },
+  tolerations: [{ key: 'cnlab.dev/simulated', operator: 'Exists', effect: 'NoSchedule' }],
+};
 const podTemplate = (image: string) => ({
   metadata: { labels },
   spec: {
+    ...simulated,
     initContainers: [{ name: 'init', image: 'busybox:1.36', command: ['true'] }],
     containers: [
       { name: 'web', image, securityContext: { runAsNonRoot: true }, readinessProbe: { httpGet: { path: '/', port: 80 } } },
@@ -40,7 +47,7 @@ before(async () => {
     { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace, labels }, spec: { replicas: 2, selector: { matchLabels: labels }, template: podTemplate('nginx:1.27') } },
     { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace }, spec: { selector: labels, ports: [{ port: 80 }] } },
     { apiVersion: 'v1', kind: 'Service', metadata: { name: 'lonely', namespace }, spec: { selector: { app: 'nobody' }, ports: [{ port: 80 }] } },
-    { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'once', namespace }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox:1.36' }] } } } },
+    { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'once', namespace }, spec: { template: { spec: { ...simulated, restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox:1.36' }] } } } },
     {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'Ingress',

@@ -35,7 +35,7 @@ before(async () => {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name: 'api', namespace: 'solved' },
-    spec: { replicas: 2, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'nginx', image: 'nginx:1.27' }] } } },
+    spec: { replicas: 2, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'nginx', image: 'nginx:1.26' }] } } },
   });
   await objects.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'api', namespace: 'solved' }, spec: { selector: labels, ports: [{ port: 80 }] } });
 });

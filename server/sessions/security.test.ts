@@ -264,7 +264,7 @@ test("a workshop's instructor routes: without the token nobody resets or watches
   assert.deepEqual(cleo?.live, ['service-endpoints']);
   const ref = cleo?.ref ?? '';
   assert.ok(!JSON.stringify(board).includes(learnerIdOf(c.learner.cookie)), 'the dashboard never shows learner ids');
-  await c.shell.exec('kubectl create deployment api --image=nginx:1.27');
+  await c.shell.exec('kubectl create deployment api --image=nginx:1.26');
 
   // A learner (even one of the workshop) with no token or a wrong one is refused.
   const reset = (authorization?: string) =>
