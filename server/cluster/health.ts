@@ -46,14 +46,23 @@ export async function probeCluster(access: ClusterAccess, timeoutMs = 5000): Pro
       `the API server at ${apiUrl}`,
     );
     const readyNodes = nodeList.items.filter(isReady).length;
+    // Simulated nodes are always Ready; if every node that runs containers is not, no new pod starts.
+    const runsContainers = nodeList.items.filter((node) => node.metadata?.annotations?.['kwok.x-k8s.io/node'] !== 'fake');
+    const noRealNodeReady = runsContainers.length > 0 && !runsContainers.some(isReady);
+    const message =
+      readyNodes === 0
+        ? 'the API answers but no node is Ready yet'
+        : noRealNodeReady
+          ? `degraded: node ${runsContainers.map((node) => node.metadata?.name).join(', ')} is not Ready, so new pods stay Pending (\`cnlab cluster status\` names the component)`
+          : undefined;
     return {
       provider: access.provider,
-      healthy: readyNodes > 0,
+      healthy: readyNodes > 0 && !noRealNodeReady,
       apiUrl,
       version: version.gitVersion,
       nodes: nodeList.items.length,
       readyNodes,
-      ...(readyNodes > 0 ? {} : { message: 'the API answers but no node is Ready yet' }),
+      ...(message ? { message } : {}),
     };
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code;

@@ -69,9 +69,11 @@ export const quota: V1ResourceQuotaSpec = {
 export const limits: V1LimitRangeItem[] = [
   {
     type: 'Container',
-    _default: { cpu: '200m', memory: '256Mi' },
-    defaultRequest: { cpu: '50m', memory: '64Mi' },
-    max: { cpu: '1', memory: '1Gi' },
+    // Containers really run: a container that writes without end is evicted at its
+    // ephemeral-storage limit instead of filling the node's disk.
+    _default: { cpu: '200m', memory: '256Mi', 'ephemeral-storage': '1Gi' },
+    defaultRequest: { cpu: '50m', memory: '64Mi', 'ephemeral-storage': '16Mi' },
+    max: { cpu: '1', memory: '1Gi', 'ephemeral-storage': '2Gi' },
   },
 ];
 

@@ -27,11 +27,25 @@ export const SIMULATED_TAINT = { key: 'cnlab.dev/simulated', value: 'true', effe
 const configFile = join(projectRoot, 'server', 'cluster', 'local', 'kwokctl.yaml');
 
 /**
+ * Pods reach the API server, so an anonymous request may ask whether it is alive and nothing
+ * else (everything else answers 401): the health endpoints are what probes and load balancers call.
+ */
+const AUTHENTICATION_CONFIG = `apiVersion: apiserver.config.k8s.io/v1
+kind: AuthenticationConfiguration
+anonymous:
+  enabled: true
+  conditions:
+    - path: /livez
+    - path: /readyz
+    - path: /healthz
+`;
+
+/**
  * kwokctl's settings for one cluster: the shared file, plus what the real node needs of the
  * control plane (its address in the API server's certificate and as the advertised endpoint, a
  * client certificate for calls to the kubelet) and kwok kept to its own nodes.
  */
-async function clusterConfig(clusterDir: string, plan: NodePlan | undefined): Promise<string> {
+async function clusterConfig(clusterDir: string, plan: NodePlan | undefined, authenticationConfig: string): Promise<string> {
   const config = parse(await readFile(configFile, 'utf8')) as { options: Record<string, unknown>; componentsPatches?: unknown[] };
   const arg = (key: string, value: string, override = false) => ({ key, value, override });
   const pki = join(clusterDir, 'pki');
@@ -40,6 +54,7 @@ async function clusterConfig(clusterDir: string, plan: NodePlan | undefined): Pr
       name: 'kube-apiserver',
       extraArgs: [
         arg('service-cluster-ip-range', SERVICE_CIDR),
+        arg('authentication-config', authenticationConfig),
         ...(plan
           ? [
               arg('advertise-address', plan.nodeIp),
@@ -100,8 +115,10 @@ export function localProvider(options: { clusterName: string; apiPort?: number }
   async function create(toolchain: Toolchain, plan: NodePlan | undefined, progress: Progress): Promise<void> {
     if (options.apiPort !== undefined) await assertPortFree(options.apiPort);
     const generatedConfig = join(workdir, `${options.clusterName}.kwokctl.yaml`);
+    const authenticationConfig = join(workdir, `${options.clusterName}.authentication.yaml`);
     await mkdir(workdir, { recursive: true });
-    await writeFile(generatedConfig, await clusterConfig(clusterDir, plan));
+    await writeFile(authenticationConfig, AUTHENTICATION_CONFIG);
+    await writeFile(generatedConfig, await clusterConfig(clusterDir, plan, authenticationConfig));
     const created = await progress.step(`start the control plane (cluster "${options.clusterName}")`, () =>
       kwokctl(toolchain, [
         'create',
