@@ -48,7 +48,7 @@ test('a learner solves a lab in the terminal, sees each task tick, then resets i
   await expect(page.locator('.cnlab-terminal .xterm-rows')).toContainText('deployments=0');
   // Only the namespace is wiped: the cluster's nodes, which learners may read, are untouched.
   await type(page, 'echo nodes=$(kubectl get nodes --no-headers | wc -l)');
-  await expect(page.locator('.cnlab-terminal .xterm-rows')).toContainText('nodes=2');
+  await expect(page.locator('.cnlab-terminal .xterm-rows')).toContainText('nodes=3');
 });
 
 test('a Run button types its command into the terminal', async ({ page }) => {

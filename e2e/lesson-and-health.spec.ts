@@ -12,7 +12,7 @@ test('the sample lesson renders from content/', async ({ page }) => {
 
 test('the lesson shows, and /api/health reports, the local cluster healthy with its nodes', async ({ page, request }) => {
   await page.goto('/fundamentals/architecture/');
-  await expect(page.getByRole('status')).toContainText(`Lab cluster healthy: Kubernetes ${versions.kubernetes} (local), 2 nodes ready`);
+  await expect(page.getByRole('status')).toContainText(`Lab cluster healthy: Kubernetes ${versions.kubernetes} (local), 3 nodes ready`);
   const response = await request.get('/api/health');
   expect(response.status()).toBe(200);
   const body = (await response.json()) as {
@@ -21,7 +21,7 @@ test('the lesson shows, and /api/health reports, the local cluster healthy with 
   };
   expect(body.status).toBe('ok');
   expect(body.cluster).toMatchObject({ healthy: true, provider: 'local', version: versions.kubernetes });
-  expect(body.cluster.readyNodes).toBeGreaterThanOrEqual(2);
+  expect(body.cluster.readyNodes).toBe(3);
   expect(body.cluster.apiUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
 });
 
