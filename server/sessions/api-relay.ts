@@ -1,5 +1,8 @@
 import { chmod, rm } from 'node:fs/promises';
-import { connect, createServer, type Server } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
+
+/** The relay; `close` ends its connections too (an open `kubectl exec` or `logs -f` stream would hold a plain close forever). */
+export type ApiRelay = { close(): Promise<void> };
 
 /**
  * A Unix socket that forwards each connection, byte for byte, to the API server. Sandboxes have
@@ -7,8 +10,9 @@ import { connect, createServer, type Server } from 'node:net';
  * to the API and nowhere else. TLS runs end to end between kubectl and the API server, so the
  * relay sees neither tokens nor requests.
  */
-export async function startApiRelay(socketPath: string, api: { host: string; port: number }): Promise<Server> {
+export async function startApiRelay(socketPath: string, api: { host: string; port: number }): Promise<ApiRelay> {
   await rm(socketPath, { force: true });
+  const open = new Set<Socket>();
   const server = createServer((client) => {
     const upstream = connect(api.port, api.host);
     client.pipe(upstream).pipe(client);
@@ -18,6 +22,10 @@ export async function startApiRelay(socketPath: string, api: { host: string; por
     };
     client.on('error', close);
     upstream.on('error', close);
+    for (const socket of [client, upstream]) {
+      open.add(socket);
+      socket.on('close', () => open.delete(socket));
+    }
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -25,5 +33,11 @@ export async function startApiRelay(socketPath: string, api: { host: string; por
   });
   // Sessions run as uids of their own; the folder around the socket keeps everyone else out.
   await chmod(socketPath, 0o666);
-  return server;
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of open) socket.destroy();
+      }),
+  };
 }

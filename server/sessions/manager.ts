@@ -10,7 +10,7 @@ import { run } from '../exec.ts';
 import { metrics } from '../metrics.ts';
 import { type Bus, createBus } from '../shared/bus.ts';
 import { LABELS, ownerLabel } from '../shared/names.ts';
-import { startApiRelay } from './api-relay.ts';
+import { type ApiRelay, startApiRelay } from './api-relay.ts';
 import { ensureLearnerAdmission } from './learner-admission.ts';
 import {
   deleteNamespace,
@@ -79,7 +79,7 @@ export class SessionManager {
   readonly #freeSlots: number[];
   /** Namespaces from an earlier run, by owner and lab, for their learners to return to. */
   readonly #returnable = new Map<string, V1Namespace>();
-  #relay: Server | undefined;
+  #relay: ApiRelay | undefined;
   #sweeper: NodeJS.Timeout | undefined;
   #sandboxProblem: string | undefined;
   readonly #api: { host: string; port: number; server: string; ca: string | undefined; tlsServerName: string };
@@ -143,7 +143,7 @@ export class SessionManager {
     // Shells end with the server; namespaces stay until they expire, for their owners to return to.
     for (const session of this.#sessions.values()) session.terminal.kill();
     this.#sessions.clear();
-    await new Promise<void>((resolve) => (this.#relay ? this.#relay.close(() => resolve()) : resolve()));
+    await this.#relay?.close();
   }
 
   /** The learner's session for a lab: the live one if there is one, else a new one. */
