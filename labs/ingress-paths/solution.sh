@@ -1,6 +1,6 @@
 kubectl get ingressclass
-kubectl create deployment web --image=nginx:1.27
-kubectl create deployment api --image=nginx:1.27
+kubectl create deployment web --image=nginx:1.26
+kubectl create deployment api --image=nginx:1.26
 kubectl expose deployment web --port=80 --target-port=80
 kubectl expose deployment api --port=80 --target-port=80
 kubectl rollout status deployment/web --timeout=60s

@@ -18,7 +18,7 @@ spec:
     spec:
       containers:
         - name: api
-          image: nginx:1.27
+          image: nginx:1.22
           ports:
             - containerPort: 80
 YAML
@@ -56,7 +56,7 @@ labels:
     includeSelectors: true
 images:
   - name: nginx
-    newTag: "1.28"
+    newTag: "1.26"
 patches:
   - path: replicas.yaml
 YAML

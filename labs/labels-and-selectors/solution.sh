@@ -20,7 +20,7 @@ spec:
     spec:
       containers:
         - name: web
-          image: nginx:1.27
+          image: nginx:1.26
 YAML
 kubectl apply -f frontend.yaml
 kubectl rollout status deployment/frontend --timeout=60s

@@ -17,7 +17,7 @@ metadata:
 spec:
   containers:
     - name: writer
-      image: nginx:1.27
+      image: nginx:1.26
       volumeMounts:
         - name: data
           mountPath: /data
@@ -55,7 +55,7 @@ spec:
     spec:
       containers:
         - name: web
-          image: nginx:1.27
+          image: nginx:1.26
           volumeMounts:
             - name: data
               mountPath: /data

@@ -18,7 +18,7 @@ export const nativeSidecar: CustomCheck = (snapshot): CheckResult => {
   if (agent.restartPolicy !== 'Always') {
     return { ok: false, message: `init container log-agent has restartPolicy ${agent.restartPolicy ?? 'not set'}; a native sidecar needs restartPolicy: Always` };
   }
-  if (!/^busybox:1\.36/.test(agent.image ?? '')) return { ok: false, message: `init container log-agent runs ${agent.image}; the task asks for busybox:1.36` };
+  if (!/^busybox:1\.37/.test(agent.image ?? '')) return { ok: false, message: `init container log-agent runs ${agent.image}; the task asks for busybox:1.37` };
   if (init.findIndex((c) => c.name === 'log-agent') < init.findIndex((c) => c.name === 'setup')) {
     return { ok: false, message: 'log-agent is listed before setup; list it after setup so the file exists when it starts' };
   }

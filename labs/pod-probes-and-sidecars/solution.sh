@@ -9,17 +9,17 @@ spec:
       emptyDir: {}
   initContainers:
     - name: setup
-      image: busybox:1.36
+      image: busybox:1.37
       command: [sh, -c, "echo hello > /shared/index.html"]
       volumeMounts: [{name: shared, mountPath: /shared}]
     - name: log-agent
-      image: busybox:1.36
+      image: busybox:1.37
       restartPolicy: Always
       command: [sh, -c, "tail -F /shared/index.html"]
       volumeMounts: [{name: shared, mountPath: /shared}]
   containers:
     - name: web
-      image: nginx:1.27
+      image: nginx:1.26
       ports: [{containerPort: 80}]
       volumeMounts: [{name: shared, mountPath: /usr/share/nginx/html}]
       startupProbe: {httpGet: {path: /, port: 80}, periodSeconds: 2, failureThreshold: 30}

@@ -15,7 +15,7 @@ spec:
     spec:
       containers:
         - name: nginx
-          image: nginx:1.27
+          image: nginx:1.26
           resources:
             requests: {cpu: 250m, memory: 128Mi}
             limits: {cpu: 250m, memory: 128Mi}
@@ -30,7 +30,7 @@ metadata:
 spec:
   containers:
     - name: report
-      image: busybox:1.36
+      image: busybox:1.37
       command: [sleep, '3600']
       resources:
         requests: {cpu: 100m, memory: 160Mi}

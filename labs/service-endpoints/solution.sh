@@ -1,4 +1,4 @@
-kubectl create deployment api --image=nginx:1.27 --replicas=2
+kubectl create deployment api --image=nginx:1.26 --replicas=2
 kubectl rollout status deployment/api --timeout=60s
 kubectl expose deployment api --port=80 --target-port=80
 kubectl get endpointslices -l kubernetes.io/service-name=api

@@ -9,7 +9,7 @@ spec:
       emptyDir: {}
   initContainers:
     - name: log-shipper
-      image: busybox:1.36
+      image: busybox:1.37
       restartPolicy: Always
       command: [sh, -c, 'tail -n +1 -F /var/log/shop/access.log']
       volumeMounts:
@@ -18,7 +18,7 @@ spec:
           readOnly: true
   containers:
     - name: app
-      image: busybox:1.36
+      image: busybox:1.37
       command: [sh, -c, 'while true; do echo "$(date) GET /cart 200" >> /var/log/shop/access.log; sleep 5; done']
       volumeMounts:
         - name: logs

@@ -1,9 +1,9 @@
 kubectl get nodes --show-labels
 NODE=$(kubectl get nodes -o jsonpath='{.items[-1].metadata.name}')
-kubectl run pinned --image=nginx:1.27 --overrides="{\"spec\":{\"nodeSelector\":{\"kubernetes.io/hostname\":\"$NODE\"}}}"
+kubectl run pinned --image=nginx:1.26 --overrides="{\"spec\":{\"nodeSelector\":{\"kubernetes.io/hostname\":\"$NODE\"}}}"
 kubectl wait --for=condition=Ready pod/pinned --timeout=60s
 kubectl get pod pinned -o wide
-kubectl run batch-strict --image=nginx:1.27 --overrides='{"spec":{"nodeSelector":{"workload":"batch"},"tolerations":[{"key":"dedicated","operator":"Equal","value":"batch","effect":"NoSchedule"}]}}'
+kubectl run batch-strict --image=nginx:1.26 --overrides='{"spec":{"nodeSelector":{"workload":"batch"},"tolerations":[{"key":"dedicated","operator":"Equal","value":"batch","effect":"NoSchedule"}]}}'
 kubectl apply -f - <<'YAML'
 apiVersion: v1
 kind: Pod
@@ -21,7 +21,7 @@ spec:
               - {key: workload, operator: In, values: [batch]}
   containers:
     - name: batch
-      image: nginx:1.27
+      image: nginx:1.26
 YAML
 kubectl wait --for=condition=Ready pod/batch --timeout=60s
 sleep 2

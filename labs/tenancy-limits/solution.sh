@@ -17,7 +17,7 @@ spec:
     spec:
       containers:
         - name: nginx
-          image: nginx:1.27
+          image: nginx:1.26
           resources:
             requests: {cpu: 200m, memory: 192Mi}
             limits: {cpu: 400m, memory: 384Mi}
