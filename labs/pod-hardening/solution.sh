@@ -4,14 +4,18 @@ kind: Pod
 metadata:
   name: web
 spec:
+  securityContext:
+    seccompProfile: {type: RuntimeDefault}
   volumes:
     - name: logs
       emptyDir: {}
-    - name: tmp
+    - name: run
+      emptyDir: {}
+    - name: nginx-temp
       emptyDir: {}
   initContainers:
     - name: prepare
-      image: busybox:1.36
+      image: busybox:1.37
       command: [sh, -c, "date > /logs/started"]
       volumeMounts: [{name: logs, mountPath: /logs}]
       resources: {requests: {cpu: 10m, memory: 16Mi}, limits: {memory: 32Mi}}
@@ -23,18 +27,19 @@ spec:
         capabilities: {drop: [ALL]}
   containers:
     - name: web
-      image: nginxinc/nginx-unprivileged:1.27
-      ports: [{containerPort: 8080}]
-      volumeMounts: [{name: logs, mountPath: /logs}, {name: tmp, mountPath: /tmp}]
-      readinessProbe: {httpGet: {path: /, port: 8080}}
-      livenessProbe: {httpGet: {path: /, port: 8080}, periodSeconds: 20}
+      image: nginx:1.26
+      ports: [{containerPort: 80}]
+      volumeMounts: [{name: logs, mountPath: /logs}, {name: run, mountPath: /run}, {name: nginx-temp, mountPath: /var/lib/nginx}]
+      readinessProbe: {httpGet: {path: /, port: 80}}
+      livenessProbe: {httpGet: {path: /, port: 80}, periodSeconds: 20}
       resources: {requests: {cpu: 50m, memory: 32Mi}, limits: {memory: 64Mi}}
       securityContext: *locked
     - name: log-shipper
-      image: busybox:1.36
+      image: busybox:1.37
       command: [sh, -c, "tail -F /logs/started"]
       volumeMounts: [{name: logs, mountPath: /logs}]
       resources: {requests: {cpu: 10m, memory: 16Mi}, limits: {memory: 32Mi}}
       securityContext: *locked
 YAML
-kubectl wait --for=condition=Ready pod/web --timeout=60s
+kubectl wait --for=condition=Ready pod/web --timeout=90s
+kubectl logs web -c log-shipper
