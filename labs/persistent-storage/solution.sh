@@ -1,15 +1,6 @@
 kubectl get storageclass
-kubectl apply -f - <<'YAML'
-apiVersion: v1
-kind: PersistentVolumeClaim
-metadata:
-  name: data
-spec:
-  accessModes: [ReadWriteOnce]
-  resources:
-    requests:
-      storage: 1Gi
----
+kubectl describe pvc data
+cat > writer.yaml <<'YAML'
 apiVersion: v1
 kind: Pod
 metadata:
@@ -26,6 +17,14 @@ spec:
       persistentVolumeClaim:
         claimName: data
 YAML
+kubectl apply -f writer.yaml
+kubectl wait --for=condition=Ready pod/writer --timeout=90s
+kubectl get pvc data
+kubectl exec writer -- sh -c 'date > /data/first'
+kubectl delete pod writer
+kubectl apply -f writer.yaml
+kubectl wait --for=condition=Ready pod/writer --timeout=90s
+kubectl exec writer -- cat /data/first
 kubectl apply -f - <<'YAML'
 apiVersion: v1
 kind: Service
@@ -68,4 +67,5 @@ spec:
           requests:
             storage: 1Gi
 YAML
+kubectl rollout status statefulset/store --timeout=90s
 kubectl get pvc
