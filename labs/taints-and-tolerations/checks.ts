@@ -46,6 +46,11 @@ export const pinnedWhereSelected: CustomCheck = (snapshot) => {
   if (!nodes.some((n) => n.metadata?.name === wanted)) {
     return { ok: false, message: `Pod pinned asks for the node "${wanted}", but there is no such node; \`kubectl get nodes\` lists their names` };
   }
+  // The task asks for a simulated node, for the taint to matter; on a cluster without them any node will do.
+  const simulated = nodes.filter((n) => n.metadata?.labels?.['cnlab.dev/node'] === 'simulated');
+  if (simulated.length > 0 && !simulated.some((n) => n.metadata?.name === wanted)) {
+    return { ok: false, message: `Pod pinned asks for the node "${wanted}", which is not simulated; choose one of ${simulated.map((n) => n.metadata?.name).join(', ')} (kubectl get nodes -l cnlab.dev/node=simulated)` };
+  }
   if (!p.spec?.nodeName) {
     return { ok: false, message: `Pod pinned is not scheduled yet (phase ${p.status?.phase ?? 'unknown'}); \`kubectl describe pod pinned\` shows the scheduler's reason, for example a taint it does not tolerate` };
   }
