@@ -24,3 +24,15 @@ export const nativeSidecar: CustomCheck = (snapshot): CheckResult => {
   }
   return { ok: true, message: 'log-agent is a native sidecar: an init container with restartPolicy Always, after setup' };
 };
+
+type PodStatus = { metadata?: { name?: string }; status?: { phase?: string; conditions?: Array<{ type?: string; status?: string }>; containerStatuses?: Array<{ name?: string; ready?: boolean }> } };
+
+// "Running" says the containers started; Ready says the readiness probe passes, which the
+// kubelet really checks: the vocabulary's `ready` covers workloads, not single Pods.
+export const appReady: CustomCheck = (snapshot): CheckResult => {
+  const pod = snapshot.objects('Pod').find((p) => p.metadata?.name === 'app') as PodStatus | undefined;
+  if (!pod) return { ok: false, message: 'there is no Pod named app in your namespace yet' };
+  if (pod.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True') return { ok: true, message: 'Pod app is Ready: its probes pass' };
+  const waiting = (pod.status?.containerStatuses ?? []).find((c) => !c.ready);
+  return { ok: false, message: `Pod app is not Ready yet${waiting ? ` (container ${waiting.name} is not ready)` : ''}; kubectl describe pod app shows the probes' results` };
+};

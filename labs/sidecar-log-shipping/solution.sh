@@ -24,5 +24,7 @@ spec:
         - name: logs
           mountPath: /var/log/shop
 YAML
-kubectl wait --for=condition=Ready pod/shop --timeout=60s
+kubectl wait --for=condition=Ready pod/shop --timeout=90s
+sleep 6
+kubectl logs shop -c log-shipper | grep -F 'GET /cart 200'
 kubectl get pod shop -o jsonpath='{.spec.initContainers[0].restartPolicy}{"\n"}'
