@@ -79,7 +79,7 @@ test('progress shows in the navigation and on the progress page, and can be expo
   await expect(sidebar.locator('summary .group-label', { hasText: 'Kubernetes fundamentals' })).toHaveAttribute('data-progress', '1/6');
   await expect(sidebar.getByRole('link', { name: 'Your progress' })).toHaveAttribute('data-progress', `1/${lessonCount}`);
   await expect(page.getByRole('status').first()).toContainText(`0 of ${labCount} labs completed, 1 of ${lessonCount} lessons read.`);
-  await expect(page.locator('[data-lab="network-policy"] [data-done]')).toHaveText('0 of 2');
+  await expect(page.locator('[data-lab="network-policy"] [data-done]')).toHaveText('0 of 3');
 
   const download = page.waitForEvent('download');
   await page.getByRole('link', { name: 'Download my data (JSON)' }).click();

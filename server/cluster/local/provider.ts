@@ -23,6 +23,7 @@ import { cachedToolchain, ensureNodeToolchain, ensureToolchain, type Toolchain }
 export const LOCAL_NODE_COUNT = 2;
 /** On simulated nodes, so ordinary pods go to the real node and only those that tolerate it are simulated. */
 export const SIMULATED_TAINT = { key: 'cnlab.dev/simulated', value: 'true', effect: 'NoSchedule' } as const;
+const SIMULATED_EPHEMERAL_STORAGE = '100Gi';
 
 const configFile = join(projectRoot, 'server', 'cluster', 'local', 'kwokctl.yaml');
 
@@ -153,8 +154,13 @@ export function localProvider(options: { clusterName: string; apiPort?: number }
         const name = node.metadata?.name as string;
         await core.patchNode({ name, body: { metadata: { labels: { [SIMULATED_TAINT.key]: 'true', [REAL_NODE_LABEL]: 'simulated' } }, spec: { taints: [SIMULATED_TAINT] } } }, merge);
         // The API server reaches kubelets by InternalIP (the real node's hostname resolves
-        // nowhere); kwok answers for its nodes on loopback, so that is their InternalIP.
-        await core.patchNodeStatus({ name, body: { status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }, { type: 'Hostname', address: 'localhost' }] } } }, merge);
+        // nowhere); kwok answers for its nodes on loopback, so that is their InternalIP. kwok's
+        // template has no ephemeral storage, which learner pods request (their LimitRange).
+        const resources = { ...node.status?.allocatable, 'ephemeral-storage': SIMULATED_EPHEMERAL_STORAGE };
+        await core.patchNodeStatus(
+          { name, body: { status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }, { type: 'Hostname', address: 'localhost' }], allocatable: resources, capacity: resources } } },
+          merge,
+        );
       }),
     );
   }
