@@ -19,6 +19,10 @@ export function loadKubeConfig(access: ClusterAccess): KubeConfig {
   return kc;
 }
 
+/** kwok's mark on the nodes it simulates: nothing runs on them. */
+export const SIMULATED_NODE_ANNOTATION = { key: 'kwok.x-k8s.io/node', value: 'fake' } as const;
+export const isSimulated = (node: V1Node) => node.metadata?.annotations?.[SIMULATED_NODE_ANNOTATION.key] === SIMULATED_NODE_ANNOTATION.value;
+
 const isReady = (node: V1Node) =>
   node.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True') ?? false;
 
@@ -47,7 +51,7 @@ export async function probeCluster(access: ClusterAccess, timeoutMs = 5000): Pro
     );
     const readyNodes = nodeList.items.filter(isReady).length;
     // Simulated nodes are always Ready; if every node that runs containers is not, no new pod starts.
-    const runsContainers = nodeList.items.filter((node) => node.metadata?.annotations?.['kwok.x-k8s.io/node'] !== 'fake');
+    const runsContainers = nodeList.items.filter((node) => !isSimulated(node));
     const noRealNodeReady = runsContainers.length > 0 && !runsContainers.some(isReady);
     const message =
       readyNodes === 0

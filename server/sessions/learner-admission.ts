@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, type KubeConfig, type KubernetesObject, KubernetesObjectApi, PatchStrategy, type V1Node } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
+import { isSimulated } from '../cluster/health.ts';
 
 const load = (file: string) =>
   parseAllDocuments(readFileSync(join(import.meta.dirname, file), 'utf8')).map((doc) => doc.toJS() as KubernetesObject);
@@ -28,7 +29,7 @@ export const POD_SECURITY_LABELS = {
  * nothing and do not count; a cluster with no real node has nothing to protect.
  */
 export function userNamespacesSupported(nodes: V1Node[]): boolean {
-  const real = nodes.filter((node) => node.metadata?.annotations?.['kwok.x-k8s.io/node'] !== 'fake');
+  const real = nodes.filter((node) => !isSimulated(node));
   return (
     real.length > 0 &&
     real.every((node) => node.status?.runtimeHandlers?.some((handler) => (handler.name ?? '') === '' && handler.features?.userNamespaces === true) ?? false)

@@ -9,7 +9,7 @@ import { run, tail } from '../../exec.ts';
 import { projectRoot, stateDir } from '../../paths.ts';
 import { isAlive } from '../../process.ts';
 import type { Steps as Progress } from '../../steps.ts';
-import { loadKubeConfig, waitHealthy } from '../health.ts';
+import { isSimulated, loadKubeConfig, SIMULATED_NODE_ANNOTATION, waitHealthy } from '../health.ts';
 import { catalogueBinaries, ensureImages } from '../images/build.ts';
 import { applyAddons, waitForAddons } from './addons.ts';
 import type { ClusterAccess, ClusterProvider, ComponentHealth } from '../provider.ts';
@@ -77,7 +77,7 @@ async function clusterConfig(clusterDir: string, plan: NodePlan | undefined, aut
     // kwok's default is to manage every node, and it would fight the kubelet over the real one.
     {
       name: 'kwok-controller',
-      extraArgs: [arg('manage-all-nodes', 'false', true), arg('manage-nodes-with-annotation-selector', 'kwok.x-k8s.io/node=fake')],
+      extraArgs: [arg('manage-all-nodes', 'false', true), arg('manage-nodes-with-annotation-selector', `${SIMULATED_NODE_ANNOTATION.key}=${SIMULATED_NODE_ANNOTATION.value}`)],
     },
   ];
   if (plan) config.options.kubeApiserverCertSANs = [plan.nodeIp, KUBERNETES_SERVICE_IP];
@@ -147,7 +147,7 @@ export function localProvider(options: { clusterName: string; apiPort?: number }
 
   async function taintSimulatedNodes(): Promise<void> {
     const core = loadKubeConfig(access).makeApiClient(CoreV1Api);
-    const nodes = (await core.listNode()).items.filter((node) => node.metadata?.annotations?.['kwok.x-k8s.io/node'] === 'fake');
+    const nodes = (await core.listNode()).items.filter(isSimulated);
     const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
     await Promise.all(
       nodes.map(async (node) => {
@@ -173,9 +173,9 @@ export function localProvider(options: { clusterName: string; apiPort?: number }
     return undefined;
   }
 
-  async function apiPortOf(): Promise<number> {
-    return Number(new URL(loadKubeConfig(access).getCurrentCluster()?.server as string).port);
-  }
+  const apiPortOf = () => Number(new URL(loadKubeConfig(access).getCurrentCluster()?.server as string).port);
+  /** The simulated nodes, and the real one where there is one. */
+  const expectedNodes = (plan: NodePlan | undefined) => LOCAL_NODE_COUNT + (plan ? 1 : 0);
 
   async function bringUpNode(plan: NodePlan, progress: Progress): Promise<void> {
     const nodeToolchain = await ensureNodeToolchain(progress);
@@ -186,7 +186,7 @@ export function localProvider(options: { clusterName: string; apiPort?: number }
       {
         plan,
         kc,
-        apiPort: await apiPortOf(),
+        apiPort: apiPortOf(),
         ca: { certFile: join(clusterDir, 'pki', 'ca.crt'), keyFile: join(clusterDir, 'pki', 'ca.key') },
         toolchain: nodeToolchain,
         registryStorage: images.storageDir,
@@ -197,7 +197,7 @@ export function localProvider(options: { clusterName: string; apiPort?: number }
 
   /** Whether the real node of this cluster is running with every component healthy. */
   async function nodeHealthy(plan: NodePlan): Promise<boolean> {
-    return (await nodeComponents(plan, await apiPortOf())).every((component) => component.healthy);
+    return (await nodeComponents(plan, apiPortOf())).every((component) => component.healthy);
   }
 
   // The folder holds the CA key and the admin client key: only the platform's user may read it.
@@ -208,7 +208,7 @@ export function localProvider(options: { clusterName: string; apiPort?: number }
   }
 
   async function waitForNodes(plan: NodePlan | undefined, progress: Progress): Promise<void> {
-    const expected = LOCAL_NODE_COUNT + (plan ? 1 : 0);
+    const expected = expectedNodes(plan);
     const health = await progress.step(`wait for ${expected} Ready nodes`, () => waitHealthy(access, expected, plan ? 90_000 : 60_000));
     if (!health.healthy || health.readyNodes < expected) {
       throw new CnlabError(
@@ -227,7 +227,7 @@ export function localProvider(options: { clusterName: string; apiPort?: number }
       return { name, healthy: alive, detail: alive ? 'running' : 'is not running', log: join(clusterDir, 'logs', `${name}.log`) };
     });
     const plan = await savedNodePlan(options.clusterName);
-    return plan ? [...controlPlane, ...(await nodeComponents(plan, await apiPortOf()))] : controlPlane;
+    return plan ? [...controlPlane, ...(await nodeComponents(plan, apiPortOf()))] : controlPlane;
   }
 
   return {
@@ -237,11 +237,11 @@ export function localProvider(options: { clusterName: string; apiPort?: number }
 
     async up(progress) {
       const toolchain = await ensureToolchain(progress);
+      let plan: NodePlan | undefined;
       if (await exists()) {
-        const plan = await savedNodePlan(options.clusterName);
-        const expected = LOCAL_NODE_COUNT + (plan ? 1 : 0);
-        const health = await waitHealthy(access, expected, 0);
-        if (health.healthy && health.readyNodes >= expected && (!plan || (await nodeHealthy(plan)))) {
+        plan = await savedNodePlan(options.clusterName);
+        const health = await waitHealthy(access, expectedNodes(plan), 0);
+        if (health.healthy && health.readyNodes >= expectedNodes(plan) && (!plan || (await nodeHealthy(plan)))) {
           progress.info(`cluster "${options.clusterName}" is already up at ${health.apiUrl}`);
           return access;
         }
@@ -254,15 +254,13 @@ export function localProvider(options: { clusterName: string; apiPort?: number }
           await create(toolchain, plan, progress);
         }
         if (plan && !(await nodeHealthy(plan))) await bringUpNode(plan, progress);
-        await waitForNodes(plan, progress);
-        if (plan) await progress.step('cluster add-ons: wait for DNS, storage and metrics', () => waitForAddons(loadKubeConfig(access)));
       } else {
-        const plan = await realNodePlan(progress);
+        plan = await realNodePlan(progress);
         await create(toolchain, plan, progress);
         if (plan) await bringUpNode(plan, progress);
-        await waitForNodes(plan, progress);
-        if (plan) await progress.step('cluster add-ons: wait for DNS, storage and metrics', () => waitForAddons(loadKubeConfig(access)));
       }
+      await waitForNodes(plan, progress);
+      if (plan) await progress.step('cluster add-ons: wait for DNS, storage and metrics', () => waitForAddons(loadKubeConfig(access)));
       return access;
     },
 

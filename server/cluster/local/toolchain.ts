@@ -155,68 +155,38 @@ const nodeComponents: Component[] = [
       );
     },
   },
-  {
-    id: `coredns-${versions.coredns}`,
-    binaries: ['coredns'],
-    async build(goTool, workDir, outDir, progress) {
-      const main = `// CoreDNS with the plugins a cluster's DNS needs; its main is CoreDNS's own.\npackage main\n\nimport (\n${corednsPlugins
+  againstKubernetes({
+    module: 'github.com/coredns/coredns',
+    version: versions.coredns,
+    binary: 'coredns',
+    target: '.',
+    files: {
+      'main.go': `// CoreDNS with the plugins a cluster's DNS needs; its main is CoreDNS's own.\npackage main\n\nimport (\n${corednsPlugins
         .map((plugin) => `\t_ "github.com/coredns/coredns/plugin/${plugin}"\n`)
-        .join('')}\n\t"github.com/coredns/coredns/coremain"\n)\n\nfunc main() { coremain.Run() }\n`;
-      await buildAgainstKubernetes({ module: 'github.com/coredns/coredns', version: versions.coredns, files: { 'main.go': main }, target: '.', binary: 'coredns' }, goTool, workDir, outDir, progress);
+        .join('')}\n\t"github.com/coredns/coredns/coremain"\n)\n\nfunc main() { coremain.Run() }\n`,
     },
-  },
-  {
-    id: `metrics-server-${versions.metricsServer}`,
-    binaries: ['metrics-server'],
-    build: (goTool, workDir, outDir, progress) =>
-      buildAgainstKubernetes(
-        {
-          module: 'sigs.k8s.io/metrics-server',
-          version: versions.metricsServer,
-          files: { 'tools.go': toolsGo('sigs.k8s.io/metrics-server/cmd/metrics-server') },
-          target: 'sigs.k8s.io/metrics-server/cmd/metrics-server',
-          binary: 'metrics-server',
-          // What its Makefile stamps: `metrics-server --version` tells the truth.
-          ldflags: `-X k8s.io/client-go/pkg/version.gitVersion=${versions.metricsServer}`,
-        },
-        goTool,
-        workDir,
-        outDir,
-        progress,
-      ),
-  },
-  {
-    id: `local-path-provisioner-${versions.localPathProvisioner}`,
-    binaries: ['local-path-provisioner'],
-    build: (goTool, workDir, outDir, progress) =>
-      buildAgainstKubernetes(
-        {
-          module: 'github.com/rancher/local-path-provisioner',
-          version: versions.localPathProvisioner,
-          files: { 'tools.go': toolsGo('github.com/rancher/local-path-provisioner') },
-          target: 'github.com/rancher/local-path-provisioner',
-          binary: 'local-path-provisioner',
-          ldflags: `-X main.VERSION=${versions.localPathProvisioner}`,
-        },
-        goTool,
-        workDir,
-        outDir,
-        progress,
-      ),
-  },
-  {
-    id: `kube-router-${versions.kubeRouter}`,
-    binaries: ['kube-router'],
-    async build(goTool, workDir, outDir, progress) {
-      await buildAgainstKubernetes(
-        { module: 'github.com/cloudnativelabs/kube-router/v2', version: versions.kubeRouter, files: { 'tools.go': toolsGo('github.com/cloudnativelabs/kube-router/v2/cmd/kube-router') }, target: 'github.com/cloudnativelabs/kube-router/v2/cmd/kube-router', binary: 'kube-router' },
-        goTool,
-        workDir,
-        outDir,
-        progress,
-      );
-    },
-  },
+  }),
+  againstKubernetes({
+    module: 'sigs.k8s.io/metrics-server',
+    version: versions.metricsServer,
+    binary: 'metrics-server',
+    target: 'sigs.k8s.io/metrics-server/cmd/metrics-server',
+    // What its Makefile stamps: `metrics-server --version` tells the truth.
+    ldflags: `-X k8s.io/client-go/pkg/version.gitVersion=${versions.metricsServer}`,
+  }),
+  againstKubernetes({
+    module: 'github.com/rancher/local-path-provisioner',
+    version: versions.localPathProvisioner,
+    binary: 'local-path-provisioner',
+    target: 'github.com/rancher/local-path-provisioner',
+    ldflags: `-X main.VERSION=${versions.localPathProvisioner}`,
+  }),
+  againstKubernetes({
+    module: 'github.com/cloudnativelabs/kube-router/v2',
+    version: versions.kubeRouter,
+    binary: 'kube-router',
+    target: 'github.com/cloudnativelabs/kube-router/v2/cmd/kube-router',
+  }),
 ];
 
 /** Absolute paths of the real node's binaries. */
@@ -240,30 +210,43 @@ export type NodeToolchain = {
 /** A file that makes `go mod tidy` keep a command's module (the wrapper module has no code of its own). */
 const toolsGo = (command: string) => `//go:build tools\n\n// Package tools pins the command this module builds.\npackage tools\n\nimport _ "${command}"\n`;
 
+type KubernetesProgram = {
+  module: string;
+  version: string;
+  binary: string;
+  /** The package to build: a command of the module, or `.` for a main package in `files`. */
+  target: string;
+  /** The wrapper module's own files; by default one that pins `target`. */
+  files?: Record<string, string>;
+  ldflags?: string;
+};
+
 /**
- * Builds a Go program that uses the Kubernetes libraries against the control plane's own
+ * A Go program that uses the Kubernetes libraries, built against the control plane's own
  * versions of them (the wrapper module's replace list): it shares their compiled packages
  * instead of compiling another client-go, and takes the newer of its own and Kubernetes'
  * dependencies (so an older release is built with current, patched libraries).
  */
-async function buildAgainstKubernetes(
-  program: { module: string; version: string; files: Record<string, string>; target: string; binary: string; ldflags?: string },
-  goTool: Go,
-  workDir: string,
-  outDir: string,
-  progress: Progress,
-): Promise<void> {
+function againstKubernetes(program: KubernetesProgram): Component {
   const name = `${program.binary} ${program.version}`;
-  const downloaded = await progress.step(`${name}: read the Kubernetes module list`, () =>
-    goJson(goTool, workDir, ['mod', 'download', '-json', `k8s.io/kubernetes@${versions.kubernetes}`]),
-  );
-  const goMod = kubernetesWrapperGoMod(await readFile(String(downloaded.GoMod), 'utf8'), versions.kubernetes)
-    .replace('module cnlab.local/kubernetes-build', `module cnlab.local/${program.binary}-build`)
-    .replace(`require k8s.io/kubernetes ${versions.kubernetes}`, `require ${program.module} ${program.version}`);
-  await writeFile(join(workDir, 'go.mod'), goMod);
-  for (const [file, text] of Object.entries(program.files)) await writeFile(join(workDir, file), text);
-  await progress.step(`${name}: resolve dependencies`, () => go(goTool, workDir, ['mod', 'tidy']));
-  await progress.step(`${name}: compile`, () => go(goTool, workDir, ['build', '-trimpath', '-ldflags', `-s -w ${program.ldflags ?? ''}`.trim(), '-o', join(outDir, program.binary), program.target]));
+  return {
+    id: `${program.binary}-${program.version}`,
+    binaries: [program.binary],
+    async build(goTool, workDir, outDir, progress) {
+      const downloaded = await progress.step(`${name}: read the Kubernetes module list`, () =>
+        goJson(goTool, workDir, ['mod', 'download', '-json', `k8s.io/kubernetes@${versions.kubernetes}`]),
+      );
+      const goMod = kubernetesWrapperGoMod(await readFile(String(downloaded.GoMod), 'utf8'), versions.kubernetes)
+        .replace('module cnlab.local/kubernetes-build', `module cnlab.local/${program.binary}-build`)
+        .replace(`require k8s.io/kubernetes ${versions.kubernetes}`, `require ${program.module} ${program.version}`);
+      await writeFile(join(workDir, 'go.mod'), goMod);
+      for (const [file, text] of Object.entries(program.files ?? { 'tools.go': toolsGo(program.target) })) await writeFile(join(workDir, file), text);
+      await progress.step(`${name}: resolve dependencies`, () => go(goTool, workDir, ['mod', 'tidy']));
+      await progress.step(`${name}: compile`, () =>
+        go(goTool, workDir, ['build', '-trimpath', '-ldflags', `-s -w ${program.ldflags ?? ''}`.trim(), '-o', join(outDir, program.binary), program.target]),
+      );
+    },
+  };
 }
 
 function binDir(component: Component): string {

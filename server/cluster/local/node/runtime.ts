@@ -52,14 +52,12 @@ const planFile = (clusterName: string) => join(planDir(clusterName), 'plan.json'
 
 /** The node's plan, made once per cluster (its address is in the API server's certificate) and kept with the node. */
 export async function nodePlan(clusterName: string): Promise<NodePlan> {
-  try {
-    return JSON.parse(await readFile(planFile(clusterName), 'utf8')) as NodePlan;
-  } catch {
-    const plan = planNode(clusterName, await freeLinkSlot());
-    await mkdir(planDir(clusterName), { recursive: true, mode: 0o700 });
-    await writeFile(planFile(clusterName), `${JSON.stringify(plan, null, 2)}\n`);
-    return plan;
-  }
+  const saved = await savedNodePlan(clusterName);
+  if (saved) return saved;
+  const plan = planNode(clusterName, await freeLinkSlot());
+  await mkdir(planDir(clusterName), { recursive: true, mode: 0o700 });
+  await writeFile(planFile(clusterName), `${JSON.stringify(plan, null, 2)}\n`);
+  return plan;
 }
 
 export async function savedNodePlan(clusterName: string): Promise<NodePlan | undefined> {
@@ -337,16 +335,15 @@ export async function stopNode(plan: NodePlan, options: { keepPlan?: boolean } =
 
 export type NodeComponent = { name: string; healthy: boolean; detail: string; log: string };
 
-/** Every host process whose PID namespace is the node's, by program name. */
-function nodeProcesses(init: number): Map<string, number> {
+/** The program names of every host process whose PID namespace is the node's. */
+function nodeProcesses(init: number): Set<string> {
   const namespace = readlinkSync(`/proc/${init}/ns/pid`);
-  const found = new Map<string, number>();
+  const found = new Set<string>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       if (readlinkSync(`/proc/${entry}/ns/pid`) !== namespace) continue;
-      const comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
-      if (!found.has(comm)) found.set(comm, Number(entry));
+      found.add(readFileSync(`/proc/${entry}/comm`, 'utf8').trim());
     } catch {
       // Exited while we looked.
     }
@@ -382,15 +379,15 @@ function tcpOk(host: string, port: number): Promise<string | undefined> {
 export async function nodeComponents(plan: NodePlan, apiPort: number): Promise<NodeComponent[]> {
   const logs = nodePaths(plan.dir).logs;
   const init = nodeInitPid(plan);
-  const processes = init === undefined ? new Map<string, number>() : nodeProcesses(init);
+  const processes = init === undefined ? new Set<string>() : nodeProcesses(init);
   const relayPid = readPid(plan, 'api-relay');
-  const checks: { name: string; program: string; running: boolean; probe: () => Promise<string | undefined> }[] = [
-    { name: 'containerd', program: 'containerd', running: processes.has('containerd'), probe: async () => undefined },
-    { name: 'kubelet', program: 'kubelet', running: processes.has('kubelet'), probe: () => httpOk(`http://${plan.nodeIp}:10248/healthz`) },
-    { name: 'kube-proxy', program: 'kube-proxy', running: processes.has('kube-proxy'), probe: () => httpOk(`http://${plan.nodeIp}:10256/healthz`) },
-    { name: 'registry', program: 'docker-registry', running: processes.has('docker-registry'), probe: () => httpOk(`http://${plan.nodeIp}:${REGISTRY_PORT}/v2/`) },
-    { name: 'kube-router', program: 'kube-router', running: processes.has('kube-router'), probe: () => httpOk(`http://${plan.nodeIp}:${KUBE_ROUTER_HEALTH_PORT}/healthz`) },
-    { name: 'api-relay', program: 'socat', running: processes.has('socat') && relayPid !== undefined && isAlive(relayPid), probe: () => tcpOk(plan.nodeIp, apiPort) },
+  const checks: { name: string; running: boolean; probe: () => Promise<string | undefined> }[] = [
+    { name: 'containerd', running: processes.has('containerd'), probe: async () => undefined },
+    { name: 'kubelet', running: processes.has('kubelet'), probe: () => httpOk(`http://${plan.nodeIp}:10248/healthz`) },
+    { name: 'kube-proxy', running: processes.has('kube-proxy'), probe: () => httpOk(`http://${plan.nodeIp}:10256/healthz`) },
+    { name: 'registry', running: processes.has('docker-registry'), probe: () => httpOk(`http://${plan.nodeIp}:${REGISTRY_PORT}/v2/`) },
+    { name: 'kube-router', running: processes.has('kube-router'), probe: () => httpOk(`http://${plan.nodeIp}:${KUBE_ROUTER_HEALTH_PORT}/healthz`) },
+    { name: 'api-relay', running: processes.has('socat') && relayPid !== undefined && isAlive(relayPid), probe: () => tcpOk(plan.nodeIp, apiPort) },
   ];
   return Promise.all(
     checks.map(async ({ name, running, probe }) => {
