@@ -24,6 +24,7 @@ export const settingsSchema = {
   CNLAB_PROVIDER: variable(text.default('auto'), '`auto`, `local`, `kind` or `kubeconfig`', '`auto`', 'the cluster provider of `cluster up`, `start` and `labs test`, as `--provider`: `auto` is kind where a Docker daemon answers, else local'),
   CNLAB_CLUSTER_NAME: variable(text.default('cnlab'), 'name', '`cnlab`', 'the name of the cluster cnlab creates (local and kind providers)'),
   CNLAB_REAL_NODE: variable(z.enum(['auto', 'off']).default('auto'), '`auto` or `off`', '`auto`', 'the local provider runs a real node (containerd, kubelet) beside the simulated ones where the machine allows it (root); `off`: simulated nodes only'),
+  CNLAB_POD_EGRESS: variable(z.enum(['none', 'internet']).default('none'), '`none` or `internet`', '`none`', "what pods on the real node may reach off the machine: `none`, nothing; `internet`, public addresses (masqueraded behind the host, which gets IPv4 forwarding turned on) and the host's DNS servers, never private, link-local or the host's own addresses; `cluster up` applies a change to a running cluster"),
   CNLAB_API_PORT: variable(port.optional(), 'port', 'a free port', "the local provider's API server port"),
   CNLAB_GO: variable(text.optional(), 'path', '`go` on PATH, else `/usr/local/go/bin/go`', 'the Go that builds the local control plane (and kind)'),
   CNLAB_CACHE_DIR: variable(text.optional(), 'path', '`$XDG_CACHE_HOME/cnlab` or `~/.cache/cnlab`', 'built binaries, one folder per version'),

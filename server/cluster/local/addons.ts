@@ -9,7 +9,7 @@ import { CnlabError } from '../../errors.ts';
 const addonsDir = join(import.meta.dirname, 'addons');
 
 /** What differs between nodes, written in the add-ons as ${NAME}. */
-export type AddonValues = { NODE_VOLUMES: string };
+export type AddonValues = { NODE_VOLUMES: string; DNS_UPSTREAM: string; POD_EGRESS: string };
 
 async function addons(values?: AddonValues): Promise<KubernetesObject[]> {
   const objects: KubernetesObject[] = [];

@@ -11,12 +11,13 @@ import { isAlive } from '../../process.ts';
 import type { Steps as Progress } from '../../steps.ts';
 import { isSimulated, loadKubeConfig, SIMULATED_NODE_ANNOTATION, waitHealthy } from '../health.ts';
 import { catalogueBinaries, ensureImages } from '../images/build.ts';
-import { applyAddons, waitForAddons } from './addons.ts';
+import { type AddonValues, applyAddons, waitForAddons } from './addons.ts';
+import { coreDnsUpstream, podEgress, type PodEgress } from './node/egress.ts';
 import type { ClusterAccess, ClusterProvider, ComponentHealth } from '../provider.ts';
 import { KUBERNETES_SERVICE_IP, type NodePlan, SERVICE_CIDR } from './node/plan.ts';
 import { nodePaths } from './node/configs.ts';
 import { nodePreflight } from './node/preflight.ts';
-import { nodeComponents, nodeLogTails, nodePlan, REAL_NODE_LABEL, savedNodePlan, startNode, stopNode } from './node/runtime.ts';
+import { applyEgress, nodeComponents, nodeLogTails, nodePlan, REAL_NODE_LABEL, savedNodePlan, startNode, stopNode } from './node/runtime.ts';
 import { cachedToolchain, ensureNodeToolchain, ensureToolchain, type Toolchain } from './toolchain.ts';
 
 /** Simulated nodes: enough for scheduling, spreading and anti-affinity to mean something. */
@@ -177,11 +178,18 @@ export function localProvider(options: { clusterName: string; apiPort?: number }
   /** The simulated nodes, and the real one where there is one. */
   const expectedNodes = (plan: NodePlan | undefined) => LOCAL_NODE_COUNT + (plan ? 1 : 0);
 
+  const addonValues = (plan: NodePlan, egress: PodEgress): AddonValues => ({
+    NODE_VOLUMES: nodePaths(plan.dir).volumes,
+    DNS_UPSTREAM: coreDnsUpstream(egress),
+    POD_EGRESS: egress.mode,
+  });
+
   async function bringUpNode(plan: NodePlan, progress: Progress): Promise<void> {
     const nodeToolchain = await ensureNodeToolchain(progress);
     const images = await ensureImages(progress, { binaries: catalogueBinaries(nodeToolchain) });
     const kc = loadKubeConfig(access);
-    await progress.step('cluster add-ons: apply', () => applyAddons(kc, { NODE_VOLUMES: nodePaths(plan.dir).volumes }));
+    const egress = await podEgress();
+    await progress.step('cluster add-ons: apply', () => applyAddons(kc, addonValues(plan, egress)));
     await startNode(
       {
         plan,
@@ -190,9 +198,17 @@ export function localProvider(options: { clusterName: string; apiPort?: number }
         ca: { certFile: join(clusterDir, 'pki', 'ca.crt'), keyFile: join(clusterDir, 'pki', 'ca.key') },
         toolchain: nodeToolchain,
         registryStorage: images.storageDir,
+        egress,
       },
       progress,
     );
+  }
+
+  /** A running node takes up a changed CNLAB_POD_EGRESS without a restart. */
+  async function followEgress(plan: NodePlan, progress: Progress): Promise<void> {
+    const egress = await podEgress();
+    if (!(await applyEgress(plan, apiPortOf(), egress))) return;
+    await progress.step(`pod egress is now "${egress.mode}": cluster add-ons`, () => applyAddons(loadKubeConfig(access), addonValues(plan, egress)));
   }
 
   /** Whether the real node of this cluster is running with every component healthy. */
@@ -243,6 +259,7 @@ export function localProvider(options: { clusterName: string; apiPort?: number }
         const health = await waitHealthy(access, expectedNodes(plan), 0);
         if (health.healthy && health.readyNodes >= expectedNodes(plan) && (!plan || (await nodeHealthy(plan)))) {
           progress.info(`cluster "${options.clusterName}" is already up at ${health.apiUrl}`);
+          if (plan) await followEgress(plan, progress);
           return access;
         }
         progress.info(`cluster "${options.clusterName}" exists but is not healthy (${health.message}); restarting it`);
@@ -254,6 +271,7 @@ export function localProvider(options: { clusterName: string; apiPort?: number }
           await create(toolchain, plan, progress);
         }
         if (plan && !(await nodeHealthy(plan))) await bringUpNode(plan, progress);
+        if (plan) await followEgress(plan, progress);
       } else {
         plan = await realNodePlan(progress);
         await create(toolchain, plan, progress);

@@ -1,7 +1,8 @@
 // Integration test of the local provider's real node: containers that really run, behind the
 // same CLI and API a learner uses. Nothing is mocked; every wait is on a condition.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
@@ -262,6 +263,61 @@ test('pods reach the API server but nothing else on the host, and nothing off th
     assert.match(anonymous.stdout, /401 Unauthorized/, anonymous.stdout);
   } finally {
     listener.close();
+  }
+});
+
+/** A stand-in for the world off the machine: a network namespace with a public and a private address, each answering on :8080. */
+async function outsideWorld(): Promise<{ publicIp: string; privateIp: string; close(): Promise<void> }> {
+  const name = `cnlab-out-${process.pid}`;
+  const link = `cnlo${process.pid % 100000}`;
+  const must = async (args: string[]) => {
+    const result = await run(args[0] as string, args.slice(1));
+    assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
+  };
+  await must(['ip', 'netns', 'add', name]);
+  await must(['ip', 'link', 'add', link, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', name]);
+  for (const [host, outside] of [['198.51.100.2/24', '198.51.100.1/24'], ['10.123.45.2/24', '10.123.45.1/24']]) {
+    await must(['ip', 'addr', 'add', host as string, 'dev', link]);
+    await must(['ip', 'netns', 'exec', name, 'ip', 'addr', 'add', outside as string, 'dev', 'eth0']);
+  }
+  await must(['ip', 'link', 'set', link, 'up']);
+  await must(['ip', 'netns', 'exec', name, 'ip', 'link', 'set', 'eth0', 'up']);
+  const server = spawn('ip', ['netns', 'exec', name, 'socat', 'TCP-LISTEN:8080,fork,reuseaddr', 'SYSTEM:echo outside'], { stdio: 'ignore' });
+  await eventually('the outside server to listen', async () => ((await run('ip', ['netns', 'exec', name, 'ss', '-Hltn', 'sport = :8080'])).stdout.includes('8080') ? true : undefined));
+  return {
+    publicIp: '198.51.100.1',
+    privateIp: '10.123.45.1',
+    async close() {
+      server.kill();
+      await run('ip', ['netns', 'del', name]);
+    },
+  };
+}
+
+test('CNLAB_POD_EGRESS=internet lets pods reach public addresses, never private ones or the host; `none` closes it again', async () => {
+  const outside = await outsideWorld();
+  const forwarding = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8');
+  const reaches = async (address: string) => /outside/.test((await kubectl('exec', 'talker', '--', 'nc', '-w', '2', address, '8080')).stdout);
+  const upWith = async (egress: string) => {
+    const up = await run(process.execPath, [join(projectRoot, 'server', 'cli.ts'), 'cluster', 'up'], { env: { ...env, CNLAB_POD_EGRESS: egress } });
+    assert.equal(up.code, 0, up.stderr);
+    return up.stderr + up.stdout;
+  };
+  try {
+    assert.equal(await reaches(outside.publicIp), false, 'with the default egress a pod reached an address off the node');
+    assert.match(await upWith('internet'), /pod egress is now "internet"/);
+    assert.equal(await eventually('a public address to answer a pod', async () => ((await reaches(outside.publicIp)) ? true : undefined)), true);
+    assert.equal(await reaches(outside.privateIp), false, 'a pod reached a private address');
+    assert.equal(await reaches(plan.hostIp), false, 'a pod reached the host');
+    const corefile = (await core.readNamespacedConfigMap({ name: 'coredns', namespace: 'kube-system' })).data?.Corefile ?? '';
+    assert.match(corefile, /forward \. \d/, 'CoreDNS has no upstream with internet egress');
+    assert.doesNotMatch(await upWith('internet'), /pod egress is now/, 'an unchanged egress was applied again');
+    await upWith('none');
+    assert.equal(await reaches(outside.publicIp), false, 'egress stayed open after going back to none');
+  } finally {
+    await upWith('none');
+    writeFileSync('/proc/sys/net/ipv4/ip_forward', forwarding);
+    await outside.close();
   }
 });
 

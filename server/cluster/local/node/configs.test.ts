@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { cniConfig, containerdConfig, hostGuard, kubeletConfig, nodeGuard, nodePaths } from './configs.ts';
+import { CLOSED_RANGES, nameServers, type PodEgress } from './egress.ts';
 import { linkAddresses, planNode, POD_CIDR, SERVICE_CIDR } from './plan.ts';
 
 const plan = planNode('cnlab-unit', 3);
@@ -47,7 +48,11 @@ test('containerd keeps every path under the node folder and never lowers oom_sco
   assert.match(toml, /netns_mounts_under = ".*\/run\/netns"/);
 });
 
-test('pods get no masquerade, so nothing they send leaves the machine', () => {
+test("a resolv.conf's IPv4 name servers, without loopback stubs", () => {
+  assert.deepEqual(nameServers('# comment\nnameserver 127.0.0.53\nnameserver 10.0.0.2\n nameserver 1.1.1.1 \nnameserver ::1\nsearch example.org\n'), ['10.0.0.2', '1.1.1.1']);
+});
+
+test('the bridge plugin does not masquerade: the node guard decides what leaves the node', () => {
   const cni = JSON.parse(cniConfig(plan)) as { plugins: { type: string; ipMasq?: boolean }[] };
   assert.equal(cni.plugins.find((plugin) => plugin.type === 'bridge')?.ipMasq, false);
 });
@@ -61,11 +66,38 @@ test('the kubelet refuses anonymous calls and listens on the node address only',
   assert.equal(kubelet.podLogsDir.startsWith(plan.dir), true);
 });
 
+const none: PodEgress = { mode: 'none' };
+const internet: PodEgress = { mode: 'internet', resolvers: ['10.255.255.53'] };
+
 test('the guards: pods reach only the API port of the node, the host link carries only answers', () => {
-  const guard = nodeGuard(plan, 40123);
+  const guard = nodeGuard(plan, 40123, none);
   assert.match(guard, new RegExp(`iifname "${plan.bridge}" ip daddr ${plan.nodeIp.replaceAll('.', '\\.')} tcp dport 40123 accept`));
   assert.match(guard, new RegExp(`iifname "${plan.bridge}" drop`));
-  const host = hostGuard(plan);
+  assert.doesNotMatch(guard, /masquerade|oifname "eth0"/);
+  const host = hostGuard(plan, none);
   assert.match(host, new RegExp(`iifname "${plan.hostInterface}" ct state established,related accept`));
   assert.match(host, new RegExp(`iifname "${plan.hostInterface}" drop`));
+  assert.doesNotMatch(host, /masquerade/);
+  assert.doesNotMatch(host.slice(host.indexOf('chain forward')), / accept\n/, 'the host forwards nothing for the node');
+});
+
+test('each guard replaces its own table in one transaction, so reloading it never leaves a gap', () => {
+  for (const text of [nodeGuard(plan, 40123, internet), hostGuard(plan, internet)]) {
+    const name = /^table inet (\S+)\n/.exec(text)?.[1];
+    assert.ok(name, text);
+    assert.ok(text.startsWith(`table inet ${name}\ndelete table inet ${name}\ntable inet ${name} {\n`), text);
+  }
+});
+
+test('with internet egress, the host opens public addresses and its name servers, never private or link-local ones', () => {
+  const host = hostGuard(plan, internet);
+  const forward = host.slice(host.indexOf('chain forward'), host.indexOf('chain postrouting'));
+  assert.match(forward, new RegExp(`ip daddr \\{ 10\\.255\\.255\\.53 \\} meta l4proto \\{ tcp, udp \\} th dport 53 accept`));
+  for (const range of CLOSED_RANGES) assert.ok(forward.includes(range), `${range} is not closed`);
+  assert.match(forward, /ip daddr != \{[^}]*169\.254\.0\.0\/16[^}]*\} accept/);
+  // What is not opened is dropped: the drop rules stay last.
+  assert.match(forward, new RegExp(`iifname "${plan.hostInterface}" drop\n    oifname "${plan.hostInterface}" drop\n  }`));
+  assert.match(host, new RegExp(`ip saddr ${plan.nodeIp.replaceAll('.', '\\.')} oifname != "${plan.hostInterface}" masquerade`));
+  const node = nodeGuard(plan, 40123, internet);
+  assert.match(node, new RegExp(`oifname "eth0" ip saddr ${plan.podCidr.replaceAll('.', '\\.').replace('/', '\\/')} masquerade`));
 });

@@ -1,6 +1,7 @@
 // The real node's configuration files, as pure functions of its plan: what each component is
 // told, in one place, so a test can read it and a reader can see every choice with its reason.
 import { stringify } from 'yaml';
+import { CLOSED_RANGES, type PodEgress } from './egress.ts';
 import { CLUSTER_DNS_IP, CLUSTER_DOMAIN, type NodePlan } from './plan.ts';
 
 /** Folders inside the node folder; `run` is a tmpfs mounted inside the node, so sockets and state die with it. */
@@ -82,7 +83,7 @@ export function cniConfig(plan: NodePlan): string {
           type: 'bridge',
           bridge: plan.bridge,
           isGateway: true,
-          // No masquerade: pods have no way off the machine (the host drops what they send).
+          // No masquerade here: pods leave the node only with egress, and the node's guard then masquerades them.
           ipMasq: false,
           hairpinMode: true,
           ipam: { type: 'host-local', ranges: [[{ subnet: plan.podCidr }]], routes: [{ dst: '0.0.0.0/0' }] },
@@ -113,7 +114,7 @@ export function kubeletConfig(plan: NodePlan, paths: NodePaths, caFile: string):
     podLogsDir: paths.podLogs,
     clusterDomain: CLUSTER_DOMAIN,
     clusterDNS: [CLUSTER_DNS_IP],
-    // Pods never see the host's resolver: the cluster has no way out.
+    // Pods see the host's resolvers only when egress lets them reach them (egress.ts writes it).
     resolvConf: `${paths.config}/resolv.conf`,
     podPidsLimit: 1024,
     maxPods: 110,
@@ -147,13 +148,28 @@ export function kubeProxyConfig(plan: NodePlan, kubeconfig: string): string {
   });
 }
 
+// Each guard file replaces its table in one transaction (create, delete, define), so loading it
+// again on a running node swaps the rules without a moment of no rules.
+const replaceTable = (name: string, body: string) => `table inet ${name}\ndelete table inet ${name}\ntable inet ${name} {\n${body}}\n`;
+
 /**
  * Inside the node: pods reach the API relay (the kubernetes Service after kube-proxy's
- * translation) and nothing else of the node; nothing they send leaves the node.
+ * translation) and nothing else of the node. With egress, what they send off the node is
+ * masqueraded behind the node's address and left to the host's guard to filter.
  */
-export function nodeGuard(plan: NodePlan, apiPort: number): string {
-  return `table inet cnlab-guard {
-  chain input {
+export function nodeGuard(plan: NodePlan, apiPort: number, egress: PodEgress): string {
+  const out = egress.mode === 'internet' ? `    iifname "${plan.bridge}" oifname "eth0" ip saddr ${plan.podCidr} accept\n` : '';
+  const nat =
+    egress.mode === 'internet'
+      ? `  chain postrouting {
+    type nat hook postrouting priority srcnat; policy accept;
+    oifname "eth0" ip saddr ${plan.podCidr} masquerade
+  }
+`
+      : '';
+  return replaceTable(
+    'cnlab-guard',
+    `  chain input {
     type filter hook input priority filter; policy accept;
     iifname "${plan.bridge}" ct state established,related accept
     iifname "${plan.bridge}" ip daddr ${plan.nodeIp} tcp dport ${apiPort} accept
@@ -162,27 +178,47 @@ export function nodeGuard(plan: NodePlan, apiPort: number): string {
   chain forward {
     type filter hook forward priority filter; policy accept;
     iifname "${plan.bridge}" oifname != "${plan.bridge}" ct state established,related accept
-    iifname "${plan.bridge}" oifname != "${plan.bridge}" drop
+${out}    iifname "${plan.bridge}" oifname != "${plan.bridge}" drop
   }
-}
-`;
+${nat}`,
+  );
 }
 
-/** On the host: the node's link carries answers to the host's own requests (API server to kubelet) and nothing else. */
-export function hostGuard(plan: NodePlan): string {
-  return `table inet cnlab-${plan.id} {
-  chain input {
+/**
+ * On the host: the node's link carries answers to the host's own requests (API server to
+ * kubelet) and nothing else, but, with egress, connections to public addresses and to the
+ * host's name servers, masqueraded behind the host. Nothing from the link reaches the host itself.
+ */
+export function hostGuard(plan: NodePlan, egress: PodEgress): string {
+  const link = plan.hostInterface;
+  const open =
+    egress.mode === 'internet'
+      ? `    oifname "${link}" ct state established,related accept
+${egress.resolvers.length > 0 ? `    iifname "${link}" ip saddr ${plan.nodeIp} ip daddr { ${egress.resolvers.join(', ')} } meta l4proto { tcp, udp } th dport 53 accept\n` : ''}    iifname "${link}" ip saddr ${plan.nodeIp} ip daddr != { ${CLOSED_RANGES.join(', ')} } accept
+`
+      : '';
+  const nat =
+    egress.mode === 'internet'
+      ? `  chain postrouting {
+    type nat hook postrouting priority srcnat; policy accept;
+    ip saddr ${plan.nodeIp} oifname != "${link}" masquerade
+  }
+`
+      : '';
+  return replaceTable(
+    `cnlab-${plan.id}`,
+    `  chain input {
     type filter hook input priority filter; policy accept;
-    iifname "${plan.hostInterface}" ct state established,related accept
-    iifname "${plan.hostInterface}" drop
+    iifname "${link}" ct state established,related accept
+    iifname "${link}" drop
   }
   chain forward {
     type filter hook forward priority filter; policy accept;
-    iifname "${plan.hostInterface}" drop
-    oifname "${plan.hostInterface}" drop
+${open}    iifname "${link}" drop
+    oifname "${link}" drop
   }
-}
-`;
+${nat}`,
+  );
 }
 
 export function kubeconfigFor(server: string, caFile: string, certFile: string, keyFile: string, user: string): string {

@@ -15,6 +15,7 @@ import { isAlive } from '../../../process.ts';
 import type { Steps as Progress } from '../../../steps.ts';
 import type { NodeToolchain } from '../toolchain.ts';
 import { issueClientCert } from './certs.ts';
+import { nodeResolvConf, type PodEgress } from './egress.ts';
 import {
   cniConfig,
   containerdConfig,
@@ -46,6 +47,7 @@ export type NodeStart = {
   toolchain: NodeToolchain;
   /** A registry storage folder holding the image catalogue. */
   registryStorage: string;
+  egress: PodEgress;
 };
 
 const planFile = (clusterName: string) => join(planDir(clusterName), 'plan.json');
@@ -179,9 +181,7 @@ export async function startNode(start: NodeStart, progress: Progress): Promise<v
       'kube-proxy.yaml': kubeProxyConfig(plan, join(paths.config, 'kube-proxy.kubeconfig')),
       'containerd.toml': containerdConfig(paths, toolchain.runc),
       'registry.yml': registryConfig(start.registryStorage, `${plan.nodeIp}:${REGISTRY_PORT}`),
-      'guard.nft': nodeGuard(plan, apiPort),
-      'host-guard.nft': hostGuard(plan),
-      'resolv.conf': '# pods on this node resolve cluster names only (CoreDNS); there is no way out\n',
+      ...egressFiles(plan, apiPort, start.egress),
       'cni/10-cnlab.conflist': cniConfig(plan),
     };
     for (const [host, text] of Object.entries(mirrorHosts(`${plan.nodeIp}:${REGISTRY_PORT}`))) files[`certs.d/${host}/hosts.toml`] = text;
@@ -227,7 +227,7 @@ export async function startNode(start: NodeStart, progress: Progress): Promise<v
     await inNode(['ip', 'addr', 'add', `${plan.nodeIp}/30`, 'dev', 'eth0']);
     await inNode(['ip', 'link', 'set', 'eth0', 'up']);
     await inNode(['ip', 'route', 'add', 'default', 'via', plan.hostIp]);
-    await sh('nft', ['-f', join(paths.config, 'host-guard.nft')], 'loading the host firewall for the node link');
+    await loadHostGuard(plan, start.egress);
     await writeFile(paths.networkReady, '');
   });
   // kube-router enforces NetworkPolicy per node and needs the node's pod range; nothing here
@@ -246,6 +246,41 @@ export async function startNode(start: NodeStart, progress: Progress): Promise<v
     );
     await writeFile(join(plan.dir, 'pod-cidr-ready'), '');
   });
+}
+
+/** The node's files that follow CNLAB_POD_EGRESS: both guards, the pods' resolv.conf, and a record of the egress they were written for. */
+function egressFiles(plan: NodePlan, apiPort: number, egress: PodEgress): Record<string, string> {
+  return {
+    'guard.nft': nodeGuard(plan, apiPort, egress),
+    'host-guard.nft': hostGuard(plan, egress),
+    'resolv.conf': nodeResolvConf(egress),
+    'egress.json': `${JSON.stringify(egress)}\n`,
+  };
+}
+
+async function loadHostGuard(plan: NodePlan, egress: PodEgress): Promise<void> {
+  await sh('nft', ['-f', join(nodePaths(plan.dir).config, 'host-guard.nft')], 'loading the host firewall for the node link');
+  // Masquerading is not routing: the host forwards nothing until this is on. It is one switch for
+  // the whole machine, so it stays on after `cluster down` (other software may rely on it by then).
+  if (egress.mode === 'internet' && (await readFile(IP_FORWARD, 'utf8')).trim() !== '1') await writeFile(IP_FORWARD, '1\n');
+}
+const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
+
+/**
+ * Brings a running node's egress in line with `egress`: both guards are swapped in one nftables
+ * transaction each, so there is no moment without rules. Returns whether anything changed (the
+ * caller then re-applies the add-ons: CoreDNS's upstream follows egress too).
+ */
+export async function applyEgress(plan: NodePlan, apiPort: number, egress: PodEgress): Promise<boolean> {
+  const config = nodePaths(plan.dir).config;
+  const files = egressFiles(plan, apiPort, egress);
+  if ((await readFile(join(config, 'egress.json'), 'utf8').catch(() => '')) === files['egress.json']) return false;
+  const init = nodeInitPid(plan);
+  if (init === undefined) throw new CnlabError('the real node is not running: its egress cannot change', 'run `cnlab cluster up`');
+  for (const [name, text] of Object.entries(files)) await writeFile(join(config, name), text, { mode: 0o600 });
+  await sh('nsenter', ['--target', String(init), '--net', '--', 'nft', '-f', join(config, 'guard.nft')], 'loading the node firewall');
+  await loadHostGuard(plan, egress);
+  return true;
 }
 
 async function readLog(logs: string, name: string): Promise<string> {
