@@ -1,15 +1,27 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CnlabError } from '../../errors.ts';
 import { run, tail } from '../../exec.ts';
 import { findGo } from '../../go.ts';
 import { cacheDir, projectRoot, stateDir } from '../../paths.ts';
+import type { Steps } from '../../steps.ts';
 import { versions } from '../../versions.ts';
 import { dockerDaemon } from '../docker.ts';
+import { writeImageArchive } from '../images/archive.ts';
+import { catalogueBinaries, ensureImages } from '../images/build.ts';
+import type { CatalogueImage } from '../images/catalogue.ts';
+import { ensureNodeToolchain } from '../local/toolchain.ts';
 import type { ClusterAccess, ClusterProvider } from '../provider.ts';
 
 const configFile = join(projectRoot, 'server', 'cluster', 'kind', 'kind-config.yaml');
+
+/**
+ * The catalogue images a kind node gets: the learners' (docker.io), not the node's own
+ * components (registry.k8s.io: kind's node image brings its own pause and CoreDNS, and ours
+ * would replace them under the same names).
+ */
+export const loadedIntoKind = (image: CatalogueImage) => !image.repository.startsWith('registry.k8s.io/');
 
 /** kind: the provider wherever a Docker daemon answers. */
 export function kindProvider(options: { clusterName: string }): ClusterProvider {
@@ -45,6 +57,36 @@ export function kindProvider(options: { clusterName: string }): ClusterProvider 
     }
   }
 
+  /**
+   * Loads the image catalogue into the kind node, so `nginx:1.26` is the same image (and
+   * version) as on the local cluster and labs pass alike. Once per cluster and catalogue: a
+   * marker names the cache folder that was loaded. Where the catalogue cannot be built (it needs
+   * root and the node's build tools), the node pulls from the images' registries, and says so.
+   */
+  async function loadCatalogue(progress: Steps): Promise<void> {
+    let cache;
+    try {
+      cache = await ensureImages(progress, { binaries: catalogueBinaries(await ensureNodeToolchain(progress)) });
+    } catch (error) {
+      progress.info(`WARNING: the image catalogue could not be built, so the kind node pulls images from their registries (versions may differ from the labs'): ${(error as Error).message}`);
+      return;
+    }
+    const marker = join(kubeconfigDir, 'catalogue-loaded');
+    if ((await readFile(marker, 'utf8').catch(() => '')) === cache.storageDir) return;
+    const images = cache.catalogue.filter(loadedIntoKind);
+    const archive = join(kubeconfigDir, 'catalogue.tar');
+    await progress.step(`load ${images.length} catalogue images into the kind node`, async () => {
+      try {
+        await writeImageArchive(cache.storageDir, images, archive);
+        const loaded = await run(kind, ['load', 'image-archive', archive, '--name', options.clusterName]);
+        if (loaded.code !== 0) throw new CnlabError(`kind could not load the image catalogue:\n${tail(loaded.stderr)}`, 'run `cnlab cluster up` again');
+      } finally {
+        await rm(archive, { force: true });
+      }
+    });
+    await writeFile(marker, cache.storageDir);
+  }
+
   return {
     name: 'kind',
 
@@ -72,6 +114,7 @@ export function kindProvider(options: { clusterName: string }): ClusterProvider 
       }
       await chmod(kubeconfigDir, 0o700);
       await chmod(access.kubeconfig, 0o600);
+      await loadCatalogue(progress);
       return access;
     },
 

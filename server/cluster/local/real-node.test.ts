@@ -13,8 +13,14 @@ import { run } from '../../exec.ts';
 import { projectRoot } from '../../paths.ts';
 import { isAlive } from '../../process.ts';
 import { loadKubeConfig } from '../health.ts';
+import { writeImageArchive } from '../images/archive.ts';
+import { cachedImages } from '../images/build.ts';
+import { loadedIntoKind } from '../kind/provider.ts';
+import { createSteps } from '../../steps.ts';
+import { nodePaths } from './node/configs.ts';
 import type { NodePlan } from './node/plan.ts';
-import { cachedToolchain, type Toolchain } from './toolchain.ts';
+import { nodeInitPid } from './node/runtime.ts';
+import { cachedToolchain, ensureNodeToolchain, type Toolchain } from './toolchain.ts';
 
 const stateDir = await mkdtemp(join(tmpdir(), 'cnlab-node-'));
 const clusterName = 'cnlab-node-it';
@@ -318,6 +324,32 @@ test('CNLAB_POD_EGRESS=internet lets pods reach public addresses, never private 
     await upWith('none');
     writeFileSync('/proc/sys/net/ipv4/ip_forward', forwarding);
     await outside.close();
+  }
+});
+
+test('the catalogue as an image archive imports into containerd under every tag, as `kind load image-archive` does', async () => {
+  const cache = await cachedImages();
+  assert.ok(cache, 'the image catalogue is built by cluster up');
+  const images = cache.catalogue.filter(loadedIntoKind);
+  assert.ok(images.some((image) => image.references.includes('docker.io/library/nginx:1.26')));
+  assert.ok(!images.some((image) => image.repository.startsWith('registry.k8s.io/')), "kind's own components are not replaced");
+  const archive = join(stateDir, 'catalogue.tar');
+  await writeImageArchive(cache.storageDir, images, archive);
+  const node = await ensureNodeToolchain(createSteps(() => {}));
+  const init = nodeInitPid(plan);
+  assert.ok(init);
+  // kind runs the same command inside its node: ctr --namespace=k8s.io images import --all-platforms --digests.
+  const ctr = (...args: string[]) =>
+    run('nsenter', ['--target', String(init), '--mount', '--', node.ctr, '--address', nodePaths(plan.dir).containerdSocket, '--namespace', 'cnlab-archive-it', ...args]);
+  try {
+    const imported = await ctr('images', 'import', '--all-platforms', '--digests', archive);
+    assert.equal(imported.code, 0, imported.stderr);
+    const listed = new Set((await ctr('images', 'ls', '-q')).stdout.split('\n'));
+    for (const reference of images.flatMap((image) => image.references)) assert.ok(listed.has(reference), `${reference} is not in the archive`);
+  } finally {
+    const listed = (await ctr('images', 'ls', '-q')).stdout.split('\n').filter(Boolean);
+    if (listed.length > 0) await ctr('images', 'rm', '--sync', ...listed);
+    await ctr('namespaces', 'rm', 'cnlab-archive-it');
   }
 });
 
