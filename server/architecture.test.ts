@@ -21,11 +21,12 @@ const layers: Record<string, Layer> = {
   sessions: { folder: 'server/sessions/', says: 'learner namespaces, RBAC policy, sandboxed shells, lifecycle', may: ['cluster', 'base', 'shared'] },
   labs: { folder: 'server/labs/', says: 'lab loading, checks, grading, the auto-grader, reports, proofs', may: ['sessions', 'cluster', 'store', 'base', 'shared'] },
   workshops: { folder: 'server/workshops/', says: 'workshop codes and their end', may: ['sessions', 'store', 'base', 'shared'] },
-  http: { folder: 'server/http/', says: 'the web server: routes, identity, the terminal socket', may: ['labs', 'workshops', 'sessions', 'course', 'cluster', 'store', 'base', 'shared'] },
-  app: { folder: 'server/app/', says: 'the composition root: builds the platform from settings; the commands', may: ['http', 'workshops', 'labs', 'sessions', 'course', 'store', 'cluster', 'base', 'shared'] },
+  exams: { folder: 'server/exams/', says: 'practice exams: definitions, the draw, the clock, scoring', may: ['course', 'store', 'base', 'shared'] },
+  http: { folder: 'server/http/', says: 'the web server: routes, identity, the terminal socket', may: ['exams', 'labs', 'workshops', 'sessions', 'course', 'cluster', 'store', 'base', 'shared'] },
+  app: { folder: 'server/app/', says: 'the composition root: builds the platform from settings; the commands', may: ['http', 'exams', 'workshops', 'labs', 'sessions', 'course', 'store', 'cluster', 'base', 'shared'] },
   cli: { folder: 'server/cli.ts', says: 'the `cnlab` commands and flags', may: ['app', 'base'] },
   testing: { folder: 'server/testing/', says: 'test support: the platform started by its CLI, a throwaway PostgreSQL', may: ['base', 'shared'] },
-  site: { folder: 'src/', says: "the course site's pages, components and browser scripts", may: ['labs', 'course', 'shared'] },
+  site: { folder: 'src/', says: "the course site's pages, components and browser scripts", may: ['exams', 'labs', 'course', 'shared'] },
 };
 
 /** The layer a project file belongs to; tests (`*.test.ts`) are leaves and may import any layer. */

@@ -7,6 +7,8 @@ import type { ClusterAccess } from '../cluster/provider.ts';
 import { readRecord, writeRecord } from '../cluster/record.ts';
 import { chooseProvider, type ProviderChoice } from '../cluster/select.ts';
 import { loadCourse } from '../course/load.ts';
+import { loadExamsWithBanks } from '../exams/load.ts';
+import { PracticeExams } from '../exams/practice.ts';
 import { buildApp } from '../http/app.ts';
 import { type AutoGrader, autoGrader } from '../labs/auto-grader.ts';
 import { type Lab, loadLabs } from '../labs/load.ts';
@@ -81,7 +83,8 @@ export async function buildPlatform(access: ClusterAccess, steps: Steps, options
   });
   const grader = autoGrader(kc, labs, store, logger, sessions.events);
   await steps.step('prepare learner sessions (reconcile namespaces, check the sandbox)', () => sessions.start());
-  const http = options.http
+  const course = options.http ? await loadCourse() : undefined;
+  const http = course
     ? await buildApp({
         siteDir,
         // The record is read on every health check so a `cnlab cluster down` is reported at once.
@@ -90,7 +93,8 @@ export async function buildPlatform(access: ClusterAccess, steps: Steps, options
         sessions,
         grader,
         labs,
-        quizzes: (await loadCourse()).quizzes,
+        quizzes: course.quizzes,
+        exams: new PracticeExams({ ...(await loadExamsWithBanks(course)), domains: course.curriculum.domains, store: store.exams }),
         store,
         cookieSecret: await cookieSecret(),
         kc,

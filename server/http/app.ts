@@ -10,6 +10,8 @@ import type { AutoGrader } from '../labs/auto-grader.ts';
 import { registry } from '../metrics.ts';
 import type { SessionManager } from '../sessions/manager.ts';
 import type { ProgressStore } from '../store/store.ts';
+import type { PracticeExams } from '../exams/practice.ts';
+import { registerExamRoutes } from './exam-routes.ts';
 import { registerGradingApi } from './grading-api.ts';
 import { registerIdentity } from './identity.ts';
 import { registerLabRoutes } from './lab-routes.ts';
@@ -29,6 +31,7 @@ export type AppOptions = {
   labs: ReadonlyMap<string, Lab>;
   /** The question bank by lesson, to score quiz answers. */
   quizzes: ReadonlyMap<string, Quiz>;
+  exams: PracticeExams;
   store: ProgressStore;
   cookieSecret: string;
   /** The admin view of the cluster, for the grading API. */
@@ -49,6 +52,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerProgressRoutes(app, options.store, options.sessions, options.labs, options.quizzes);
   registerGradingApi(app, options.kc, options.labs, options.gradingToken);
   registerWorkshopRoutes(app, options.store, options.labs, options.sessions, options.grader);
+  registerExamRoutes(app, options.exams);
   app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 
   let cached: { at: number; health: ClusterHealth | undefined } | undefined;

@@ -81,4 +81,31 @@ export const migrations: ReadonlyArray<{ version: number; statements: string[] }
     // When an ended workshop's namespaces were deleted: each workshop is cleaned up once.
     statements: ['ALTER TABLE workshops ADD COLUMN cleaned_at BIGINT'],
   },
+  {
+    version: 5,
+    // Practice exams (server/store/exam-attempts.ts): one open attempt per learner and exam.
+    statements: [
+      `CREATE TABLE exam_attempts (
+        id TEXT PRIMARY KEY,
+        learner TEXT NOT NULL,
+        exam TEXT NOT NULL,
+        started_at BIGINT NOT NULL,
+        ends_at BIGINT NOT NULL,
+        submitted_at BIGINT,
+        questions TEXT NOT NULL,
+        score TEXT
+      )`,
+      'CREATE UNIQUE INDEX exam_attempts_open ON exam_attempts (learner, exam) WHERE submitted_at IS NULL',
+      'CREATE INDEX exam_attempts_by_learner ON exam_attempts (learner, exam, started_at)',
+      `CREATE TABLE exam_answers (
+        attempt TEXT NOT NULL,
+        learner TEXT NOT NULL,
+        question TEXT NOT NULL,
+        choice INTEGER,
+        flagged INTEGER NOT NULL,
+        at BIGINT NOT NULL,
+        PRIMARY KEY (attempt, question)
+      )`,
+    ],
+  },
 ];

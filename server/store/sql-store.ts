@@ -1,3 +1,4 @@
+import { type ExamAttempts, SqlExamAttempts } from './exam-attempts.ts';
 import { migrations } from './migrations.ts';
 import type { CheckRun, JoinResult, LabProgress, LearnerExport, LearnerProgress, ProgressStore, QuizAnswer, QuizProgress, Workshop, WorkshopMember } from './store.ts';
 
@@ -20,7 +21,7 @@ export type SqlConnection = {
 };
 
 const iso = (at: unknown) => new Date(Number(at)).toISOString();
-const LEARNER_TABLES = ['check_runs', 'hints_used', 'labs_completed', 'lessons_read', 'quiz_answers', 'workshop_members'];
+const LEARNER_TABLES = ['check_runs', 'hints_used', 'labs_completed', 'lessons_read', 'quiz_answers', 'workshop_members', 'exam_answers', 'exam_attempts'];
 
 const toWorkshop = (row: Row): Workshop => ({
   id: String(row.id),
@@ -35,9 +36,11 @@ const toWorkshop = (row: Row): Workshop => ({
 
 export class SqlProgressStore implements ProgressStore {
   readonly #db: SqlConnection;
+  readonly exams: ExamAttempts;
 
   private constructor(db: SqlConnection) {
     this.#db = db;
+    this.exams = new SqlExamAttempts(db);
   }
 
   /** Opens the store on a connection, applying the schema steps it has not seen yet. */
@@ -235,6 +238,14 @@ export class SqlProgressStore implements ProgressStore {
         title: String(row.title),
         name: String(row.name),
         joinedAt: iso(row.joined_at),
+      })),
+      examAttempts: (await this.exams.all(learner)).map((attempt) => ({
+        exam: attempt.exam,
+        startedAt: attempt.startedAt.toISOString(),
+        endsAt: attempt.endsAt.toISOString(),
+        submittedAt: attempt.submittedAt?.toISOString() ?? null,
+        answers: attempt.questions.map(({ id }) => ({ question: id, choice: attempt.answers.get(id)?.choice ?? null, flagged: attempt.answers.get(id)?.flagged ?? false })),
+        score: attempt.score,
       })),
     };
   }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
 import { startPostgres, type TestPostgres } from '../testing/postgres.ts';
+import { migrations } from './migrations.ts';
 import { postgresConnection } from './postgres.ts';
 import { SqlProgressStore } from './sql-store.ts';
 import { sqliteConnection } from './sqlite.ts';
@@ -159,6 +160,37 @@ for (const [name, database] of backends) {
       assert.equal((await store.progress('grace')).labs.length, 1, "another learner's progress stays");
       await store.close();
     });
+
+    test('an exam attempt: one open per learner and exam, answers kept as given across a restart, submitted once', async () => {
+      const db = await database();
+      const store = await db.open();
+      const now = Date.now();
+      const attempt = (id: string) => ({ id, learner: 'ada', exam: 'kcna', startedAt: new Date(now), endsAt: new Date(now + 60_000), questions: [{ id: 'q1', order: [2, 0, 1, 3] }, { id: 'q2', order: [0, 1, 2, 3] }] });
+      // Two tabs starting at once get the same attempt.
+      const [first, second] = await Promise.all([store.exams.start(attempt('a1')), store.exams.start(attempt('a2'))]);
+      assert.equal(first.id, second.id);
+      await store.exams.answer(first, 'q1', { choice: 2, flagged: false, at: new Date() });
+      await store.exams.answer(first, 'q1', { choice: 3, flagged: true, at: new Date() });
+      await store.close();
+      const reopened = await db.open();
+      const resumed = await reopened.exams.open('ada', 'kcna');
+      assert.equal(resumed?.id, first.id);
+      assert.deepEqual(resumed?.questions, attempt('x').questions);
+      assert.deepEqual({ ...resumed?.answers.get('q1'), at: undefined }, { choice: 3, flagged: true, at: undefined });
+      const score = { correct: 1, total: 2, percent: 50, passed: false, passPercent: 75, timeUsedMs: 1000, submittedBy: 'learner' as const, byDomain: [], studyNext: [] };
+      assert.equal(await reopened.exams.submit(first, new Date(), score), true);
+      assert.equal(await reopened.exams.submit(first, new Date(), { ...score, correct: 2 }), false, 'a second submission changed the score');
+      assert.equal(await reopened.exams.open('ada', 'kcna'), undefined);
+      assert.deepEqual((await reopened.exams.history('ada', 'kcna')).map((each) => each.score?.correct), [1]);
+      const next = await reopened.exams.start(attempt('a3'));
+      assert.equal(next.id, 'a3', 'a new attempt could not start after the last was submitted');
+      const exported = await reopened.exportLearner('ada');
+      assert.deepEqual(exported.examAttempts.map((each) => each.answers), [[{ question: 'q1', choice: 3, flagged: true }, { question: 'q2', choice: null, flagged: false }], [{ question: 'q1', choice: null, flagged: false }, { question: 'q2', choice: null, flagged: false }]]);
+      await reopened.deleteLearner('ada');
+      assert.deepEqual((await reopened.exportLearner('ada')).examAttempts, []);
+      assert.equal(await reopened.exams.get(first.id), undefined);
+      await reopened.close();
+    });
   });
 }
 
@@ -167,7 +199,7 @@ test('the SQLite file is in WAL mode and readable by its owner only', async () =
   await (await SqlProgressStore.open(sqliteConnection(file))).close();
   const db = new DatabaseSync(file);
   assert.equal(db.prepare('PRAGMA journal_mode').get()?.journal_mode, 'wal');
-  assert.deepEqual(db.prepare('SELECT version FROM schema_migrations').all().map((row) => row.version), [1, 2, 3, 4]);
+  assert.deepEqual(db.prepare('SELECT version FROM schema_migrations').all().map((row) => row.version), migrations.map((step) => step.version));
   db.close();
   assert.equal(statSync(file).mode & 0o777, 0o600);
 });

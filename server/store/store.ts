@@ -1,5 +1,7 @@
 // What the platform remembers about each learner, behind one interface: the server and the tests
 // use nothing else, so every backend (SQLite by default) is interchangeable.
+import type { ExamScore } from '../shared/exam-score.ts';
+import type { ExamAttempts } from './exam-attempts.ts';
 
 export type CheckRun = {
   learner: string;
@@ -46,6 +48,15 @@ export type LearnerExport = {
   lessonsRead: Array<{ lesson: string; at: string }>;
   quizAnswers: Array<Omit<QuizAnswer, 'learner'> & { at: string }>;
   workshops: Array<{ code: string; title: string; name: string; joinedAt: string }>;
+  examAttempts: Array<{
+    exam: string;
+    startedAt: string;
+    endsAt: string;
+    submittedAt: string | null;
+    /** `choice` is the index in the bank's authored order. */
+    answers: Array<{ question: string; choice: number | null; flagged: boolean }>;
+    score: ExamScore | null;
+  }>;
 };
 
 export type Workshop = {
@@ -95,6 +106,8 @@ export interface ProgressStore {
   recordQuizAnswer(answer: QuizAnswer): Promise<void>;
   progress(learner: string): Promise<LearnerProgress>;
   exportLearner(learner: string): Promise<LearnerExport>;
+  /** Practice exam attempts, each answer kept as it is given. */
+  readonly exams: ExamAttempts;
   /** Forgets the learner entirely. */
   deleteLearner(learner: string): Promise<void>;
   close(): Promise<void>;
