@@ -1,5 +1,5 @@
 // @ts-check
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import starlight from '@astrojs/starlight';
 import { defineConfig } from 'astro/config';
 import { parse } from 'yaml';
@@ -18,6 +18,11 @@ const labLinks = readdirSync('labs', { withFileTypes: true })
  * @type {{ modules: Array<{ number: number; slug: string; title: string; items: Array<{ lesson: string }> }> }}
  */
 const curriculum = parse(readFileSync('content/curriculum.yaml', 'utf8'));
+
+/** Every practice exam in exams/, for the sidebar; the server validates the files themselves. */
+const examLinks = readdirSync('exams', { withFileTypes: true })
+  .filter((entry) => entry.isDirectory() && existsSync(`exams/${entry.name}/exam.yaml`))
+  .map((entry) => ({ label: String(parse(readFileSync(`exams/${entry.name}/exam.yaml`, 'utf8')).title), link: `/exam/${entry.name}/` }));
 const moduleGroups = curriculum.modules.map((module) => ({
   label: `${module.number}. ${module.title}`,
   collapsed: true,
@@ -38,6 +43,7 @@ export default defineConfig({
       sidebar: [
         ...moduleGroups,
         { label: 'Labs', collapsed: true, items: labLinks },
+        { label: 'Practice exams', collapsed: true, items: examLinks },
         { label: 'Glossary', link: '/glossary/' },
         { label: 'Your progress', link: '/progress/' },
       ],
