@@ -12,13 +12,21 @@ done
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "cnlab: installing Debian packages:$missing" >&2
-  # A freshly booted machine often runs unattended upgrades: wait for their dpkg and package
-  # list locks (up to 10 minutes, saying so) rather than fail at once.
-  if command -v fuser >/dev/null 2>&1 && fuser /var/lib/dpkg/lock-frontend /var/lib/apt/lists/lock >/dev/null 2>&1; then
-    echo "cnlab: another process is installing packages (it holds the dpkg lock); waiting for it, up to 10 minutes" >&2
-  fi
+  # A freshly booted machine often runs unattended upgrades. apt-get install waits for the dpkg
+  # lock itself (DPkg::Lock::Timeout); apt-get update does not wait for the package lists' lock,
+  # so it is tried again until that lock is free. Both wait up to 10 minutes, saying so.
   lock="-o DPkg::Lock::Timeout=600"
-  apt-get $lock update -qq
+  waited=0
+  until out=$(apt-get $lock update -qq 2>&1); do
+    case $out in
+      *"Could not get lock"* | *"Unable to lock"*) ;;
+      *) echo "$out" >&2; exit 1 ;;
+    esac
+    if [ "$waited" -ge 600 ]; then echo "$out" >&2; exit 1; fi
+    [ "$waited" = 0 ] && echo "cnlab: another process is using the package lists (unattended upgrades?); waiting for it, up to 10 minutes" >&2
+    sleep 5
+    waited=$((waited + 5))
+  done
   DEBIAN_FRONTEND=noninteractive apt-get $lock install -y -qq $missing >/dev/null
 else
   echo "error: cnlab needs these packages:$missing" >&2
