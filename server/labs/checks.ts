@@ -73,15 +73,17 @@ export function testCondition(value: unknown, c: Condition, subject: string): Ch
   if (c.anyItem !== undefined || c.everyItem !== undefined) {
     const items = Array.isArray(value) ? value : [];
     if (items.length === 0) return { ok: false, message: `${what} ${value === undefined ? 'is not set' : 'has no items'}; the task asks for ${asked(c.anyItem ? 'one that passes' : 'items that pass')}` };
-    const results = items.map((item, index) => (c.anyItem ?? c.everyItem ?? []).map((inner) => testCondition(valueAt(item, inner.path), inner, `${what} ${itemName(item, index)}`)));
+    // Each item is named after the list ("volumes config"); the object is named once, in front.
+    const list = c.label ?? c.path;
+    const results = items.map((item, index) => (c.anyItem ?? c.everyItem ?? []).map((inner) => testCondition(valueAt(item, inner.path), inner, `${list} ${itemName(item, index)}`)));
     if (c.everyItem) {
       const failure = results.flat().find((result) => !result.ok);
-      return failure ?? { ok: true, message: `every item of ${what} passes` };
+      return failure ? { ok: false, message: `${subject}: ${failure.message}` } : { ok: true, message: `every item of ${what} passes` };
     }
     if (results.some((conditions) => conditions.every((result) => result.ok))) return { ok: true, message: `${what} has an item that passes` };
     // The item that came closest (most conditions passed) says what is still missing.
     const closest = [...results].sort((a, b) => b.filter((r) => r.ok).length - a.filter((r) => r.ok).length)[0]?.find((result) => !result.ok);
-    return { ok: false, message: `no item of ${what} passes yet${c.describe ? ` (the task asks for ${c.describe})` : ''}: ${closest?.message ?? ''}` };
+    return { ok: false, message: `${subject}: no item of ${list} passes yet${c.describe ? ` (the task asks for ${c.describe})` : ''}; the closest: ${closest?.message ?? ''}` };
   }
   if (c.length !== undefined) {
     const n = Array.isArray(value) ? value.length : 0;
