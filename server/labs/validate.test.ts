@@ -234,3 +234,20 @@ test("the course's own labs validate against the real course", async () => {
   assert.deepEqual(found.map(formatProblem), []);
   assert.ok(labs.length >= 20, `${labs.length} labs`);
 });
+
+test('labs/README.md lists exactly the kinds the grader knows, with the learner\'s rights on them', async () => {
+  const { labKinds } = await import('../shared/kinds.ts');
+  const { readFile } = await import('node:fs/promises');
+  const { projectRoot } = await import('../paths.ts');
+  const readme = await readFile(join(projectRoot, 'labs', 'README.md'), 'utf8');
+  const names = (filter: (kind: (typeof labKinds)[string]) => boolean) =>
+    Object.entries(labKinds).filter(([, kind]) => filter(kind)).map(([name]) => `\`${name}\``).join(', ');
+  const expected = [
+    '<!-- kinds: generated from server/shared/kinds.ts; a test compares them -->',
+    `- read and write: ${names((kind) => kind.learner === 'write')}`,
+    `- read only, in the namespace: ${names((kind) => kind.learner === 'read' && !kind.clusterScoped)}`,
+    `- read only, cluster-wide: ${names((kind) => kind.clusterScoped === true)}`,
+    '<!-- end of kinds -->',
+  ].join('\n');
+  assert.ok(readme.includes(expected), `labs/README.md should list the kinds as:\n${expected}`);
+});
