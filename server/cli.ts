@@ -77,19 +77,19 @@ const labs = program.command('labs').description('check the course labs');
 
 labs
   .command('validate')
-  .description('load every lab in labs/ and report the first malformed file with its line')
+  .description('check every lab in labs/ against the lab format, the grader and the course; report every mistake with its file, line and column')
   .action(() => labsValidateCommand());
 
 labs
   .command('test')
   .description('prove labs: untouched they fail, solved by solution.sh in a learner shell they pass')
   .argument('[ids...]', 'labs to test (default: all)')
-  .option('--json', 'print the results as JSON')
+  .option('--json', 'print the results as JSON on stdout (progress and logs go to stderr)')
   .action((ids: string[], flags: { json?: boolean }) => labsTestCommand(ids, flags));
 
 program
   .command('grade')
-  .description('grade a lab in a namespace, for a learner, or for every learner of a workshop; exit 0 only when every task passes, 1 when some do not, 2 when the cluster is unavailable')
+  .description('grade a lab in a namespace, for a learner, or for every learner of a workshop; exit 0 only when every task passes, 1 when some do not, 2 when the cluster is unavailable, 3 when the lab itself cannot be graded')
   .requiredOption('--lab <id>', 'the lab to grade')
   .option('--namespace <name>', 'the namespace holding the learner\'s work')
   .option('--learner <id>', 'grade this learner\'s namespace for the lab')

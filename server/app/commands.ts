@@ -1,4 +1,4 @@
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { loadKubeConfig, probeCluster } from '../cluster/health.ts';
 import { catalogueBinaries, describeImages, ensureImages } from '../cluster/images/build.ts';
 import { nodePreflight } from '../cluster/local/node/preflight.ts';
@@ -8,6 +8,9 @@ import { currentProvider, type ProviderChoice } from '../cluster/select.ts';
 import { CnlabError } from '../errors.ts';
 import { gradeLearners, gradeNamespace } from '../labs/grade.ts';
 import { loadLabs } from '../labs/load.ts';
+import { LabsInvalid } from '../labs/problems.ts';
+import { type CourseIndex, validateLabs } from '../labs/validate.ts';
+import { contentDir, type Course, loadCourse } from '../course/load.ts';
 import { formatProofs, proofPassed, proveLab } from '../labs/prove.ts';
 import { formatGrade, formatWorkshopGrade, type GradeFormat } from '../labs/report.ts';
 import { learnerNamespace } from '../sessions/provision.ts';
@@ -91,9 +94,19 @@ export async function clusterKubeconfigCommand(): Promise<void> {
   out(`${access.kubeconfig}\n`);
 }
 
+/** What the lab validator needs of the course: its lessons and its outline. */
+export function courseIndex(course: Course): CourseIndex {
+  return {
+    lessons: course.lessons,
+    curriculum: course.curriculum.modules.flatMap((module) => module.items),
+    curriculumFile: join(contentDir, 'curriculum.yaml'),
+  };
+}
+
 export async function labsValidateCommand(): Promise<void> {
-  const loaded = await loadLabs();
-  out(`${loaded.length} labs are valid: ${loaded.map((lab) => lab.definition.id).join(', ')}\n`);
+  const { labs, problems } = await validateLabs(courseIndex(await loadCourse()));
+  if (problems.length > 0) throw new LabsInvalid(problems);
+  out(`${labs.length} labs are valid: ${labs.map((lab) => lab.definition.id).join(', ')}\n`);
 }
 
 export async function labsTestCommand(ids: string[], flags: { json?: boolean }): Promise<void> {

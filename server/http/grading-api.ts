@@ -29,7 +29,8 @@ export function registerGradingApi(app: FastifyInstance, kc: KubeConfig, labs: R
       return gradeJson(await gradeNamespace(kc, lab, body.data.namespace), lab.definition.title);
     } catch (error) {
       if (!(error instanceof CnlabError)) throw error;
-      return reply.code(error.exitCode === 2 ? 503 : 404).send({ error: error.message });
+      // 2: the cluster is unavailable; 3: the lab cannot be graded as written.
+      return reply.code(error.exitCode === 2 ? 503 : error.exitCode === 3 ? 500 : 404).send({ error: error.message });
     }
   });
 }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Session, SessionEvents } from '../sessions/manager.ts';
 import { type Bus, createBus } from '../shared/bus.ts';
 import type { LabResult } from '../shared/grades.ts';
-import { gradeLab } from './grade.ts';
+import { gradeLab, LabError } from './grade.ts';
 import type { CheckRun, ProgressStore } from '../store/store.ts';
 import type { Lab } from './load.ts';
 
@@ -16,6 +16,9 @@ const FOLLOW_UPS_MS = [3000, 10_000];
 
 /** What a learner reads when the cluster does not answer: their work was not judged. */
 export const CLUSTER_UNAVAILABLE = 'the lab cluster is unavailable right now, so nothing was checked: try again in a moment';
+
+/** What a learner reads when the lab itself cannot be graded: the course's mistake, not theirs. */
+export const LAB_ERROR = 'this lab cannot check your work right now because of a mistake in the lab itself; it has been reported';
 
 /** How grades leave the grader: the HTTP layer pushes them to the learner's lab panel. */
 export type GradeEvents = {
@@ -78,11 +81,12 @@ export function autoGrader(kc: KubeConfig, labs: ReadonlyMap<string, Lab>, store
         setTimeout(() => {
           if (session.terminal.exited) return;
           grade(session, 'auto').catch((error: unknown) => {
-            logger.warn({ err: error, session: session.id }, 'automatic grading failed');
+            const labError = error instanceof LabError;
+            logger[labError ? 'error' : 'warn']({ err: error, session: session.id }, 'automatic grading failed');
             // The ticks keep their last state; the panel says why they may be stale, and the
             // next grade that works is sent even if nothing changed, to clear that notice.
             last.delete(session.id);
-            events.emit('ungraded', { session: session.id, message: CLUSTER_UNAVAILABLE });
+            events.emit('ungraded', { session: session.id, message: labError ? LAB_ERROR : CLUSTER_UNAVAILABLE });
           });
         }, delay).unref(),
       ),

@@ -3,7 +3,9 @@ import type { CheckResult } from '../shared/grades.ts';
 
 // What a lab's own checks.ts is written against (labs/README.md).
 export type { CheckResult } from '../shared/grades.ts';
+import { valueAt } from './path.ts';
 import type { Check, Condition } from './schema.ts';
+import { matchesSelector, parseSelector } from './selector.ts';
 
 // Each check reads a snapshot of the learner's namespace and answers with one sentence a
 // newcomer understands, naming what the task expects and what is there.
@@ -43,54 +45,78 @@ export function kindsRead(check: Check): string[] {
   }
 }
 
-/**
- * Reads a dot path with [n] indexes and ["quoted"] keys for names with dots:
- * spec.template.spec.containers[0].image, metadata.annotations["deployment.kubernetes.io/revision"].
- */
-export function valueAt(object: unknown, path: string): unknown {
-  let value: unknown = object;
-  for (const [, quoted, index, plain] of path.matchAll(/\["([^"]+)"\]|\[(\d+)\]|([^.[\]]+)/g)) {
-    const part = quoted ?? index ?? plain ?? '';
-    if (value === null || typeof value !== 'object') return undefined;
-    value = (value as Record<string, unknown>)[part];
-  }
-  return value;
-}
-
 const show = (value: unknown) => (value === undefined ? 'not set' : typeof value === 'string' ? `"${value}"` : JSON.stringify(value));
 
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
+/** "1 Pod", "2 Pods", "2 Ingresses", "2 NetworkPolicies", "2 Endpoints". */
+export function plural(n: number, word: string): string {
+  if (n === 1 || word === 'Endpoints') return `${n} ${word}`;
+  if (/[^aeiou]y$/.test(word)) return `${n} ${word.slice(0, -1)}ies`;
+  return `${n} ${word}${/(s|x|ch|sh)$/.test(word) ? 'es' : 's'}`;
+}
+
+/** "there is 1 Pod", "there are 2 Pods", "there are no Pods". */
+export function thereAre(n: number, word: string): string {
+  if (n === 0) return `there are no ${plural(2, word).replace(/^2 /, '')}`;
+  return `there ${n === 1 ? 'is' : 'are'} ${plural(n, word)}`;
+}
+
+/** What an item of a list is called in a sentence: its name if it has one, else its position. */
+function itemName(item: unknown, index: number): string {
+  const name = (item as { name?: unknown } | null)?.name;
+  return typeof name === 'string' ? name : `#${index + 1}`;
 }
 
 /** Whether a value passes a condition, and if not, the sentence that says why. */
 export function testCondition(value: unknown, c: Condition, subject: string): CheckResult {
   const what = `${subject}: ${c.label ?? c.path}`;
+  const asked = (words: string) => c.describe ?? words;
+  if (c.anyItem !== undefined || c.everyItem !== undefined) {
+    const items = Array.isArray(value) ? value : [];
+    if (items.length === 0) return { ok: false, message: `${what} ${value === undefined ? 'is not set' : 'has no items'}; the task asks for ${asked(c.anyItem ? 'one that passes' : 'items that pass')}` };
+    // Each item is named after the list ("volumes config"); the object is named once, in front.
+    const list = c.label ?? c.path;
+    const results = items.map((item, index) => (c.anyItem ?? c.everyItem ?? []).map((inner) => testCondition(valueAt(item, inner.path), inner, `${list} ${itemName(item, index)}`)));
+    if (c.everyItem) {
+      const failure = results.flat().find((result) => !result.ok);
+      return failure ? { ok: false, message: `${subject}: ${failure.message}` } : { ok: true, message: `every item of ${what} passes` };
+    }
+    if (results.some((conditions) => conditions.every((result) => result.ok))) return { ok: true, message: `${what} has an item that passes` };
+    // The item that came closest (most conditions passed) says what is still missing.
+    const closest = [...results].sort((a, b) => b.filter((r) => r.ok).length - a.filter((r) => r.ok).length)[0]?.find((result) => !result.ok);
+    return { ok: false, message: `${subject}: no item of ${list} passes yet${c.describe ? ` (the task asks for ${c.describe})` : ''}; the closest: ${closest?.message ?? ''}` };
+  }
+  if (c.length !== undefined) {
+    const n = Array.isArray(value) ? value.length : 0;
+    const ok = Array.isArray(value) ? n === c.length : c.length === 0 && value === undefined;
+    const has = Array.isArray(value) || value === undefined ? plural(n, 'item') : show(value);
+    return { ok, message: ok ? `${what} has ${has}` : `${what} has ${has}; the task asks for ${asked(`exactly ${c.length}`)}` };
+  }
   if (c.exists !== undefined) {
     const present = value !== undefined && value !== null;
     return present === c.exists
       ? { ok: true, message: `${what} is ${c.exists ? 'set' : 'not set'}` }
-      : { ok: false, message: c.exists ? `${what} is not set; the task asks for it to be set` : `${what} is ${show(value)}; the task asks for it not to be set` };
+      : { ok: false, message: c.exists ? `${what} is not set; the task asks for ${asked('it to be set')}` : `${what} is ${show(value)}; the task asks for ${asked('it not to be set')}` };
   }
   if (c.equals !== undefined) {
-    const ok = value === c.equals || (value !== undefined && String(value) === String(c.equals));
-    return { ok, message: ok ? `${what} is ${show(value)}` : `${what} is ${show(value)}; the task asks for ${show(c.equals)}` };
+    const ok = value === c.equals || (value !== undefined && value !== null && typeof value !== 'object' && String(value) === String(c.equals));
+    return { ok, message: ok ? `${what} is ${show(value)}` : `${what} is ${show(value)}; the task asks for ${asked(show(c.equals))}` };
   }
   if (c.matches !== undefined) {
+    // JavaScript regular expressions, unanchored: "^" and "$" anchor them (labs/README.md).
     const ok = typeof value === 'string' && new RegExp(c.matches).test(value);
-    return { ok, message: ok ? `${what} is ${show(value)}` : `${what} is ${show(value)}; the task asks for a value matching /${c.matches}/` };
+    return { ok, message: ok ? `${what} is ${show(value)}` : `${what} is ${show(value)}; the task asks for ${asked(`a value matching /${c.matches}/`)}` };
   }
   if (c.contains !== undefined) {
     const ok = Array.isArray(value) ? value.some((item) => item === c.contains || JSON.stringify(item) === JSON.stringify(c.contains)) : typeof value === 'string' && value.includes(String(c.contains));
-    return { ok, message: ok ? `${what} contains ${show(c.contains)}` : `${what} is ${show(value)}; the task asks for it to contain ${show(c.contains)}` };
+    return { ok, message: ok ? `${what} contains ${show(c.contains)}` : `${what} is ${show(value)}; the task asks for ${asked(`it to contain ${show(c.contains)}`)}` };
   }
   const number = typeof value === 'number' ? value : Number.parseFloat(String(value));
   if (c.greaterThan !== undefined) {
     const ok = Number.isFinite(number) && number > c.greaterThan;
-    return { ok, message: ok ? `${what} is ${show(value)}` : `${what} is ${show(value)}; the task asks for more than ${c.greaterThan}` };
+    return { ok, message: ok ? `${what} is ${show(value)}` : `${what} is ${show(value)}; the task asks for ${asked(`more than ${c.greaterThan}`)}` };
   }
   const ok = Number.isFinite(number) && number < (c.lessThan ?? Number.NaN);
-  return { ok, message: ok ? `${what} is ${show(value)}` : `${what} is ${show(value)}; the task asks for less than ${c.lessThan}` };
+  return { ok, message: ok ? `${what} is ${show(value)}` : `${what} is ${show(value)}; the task asks for ${asked(`less than ${c.lessThan}`)}` };
 }
 
 function find(snapshot: Snapshot, ref: string): { kind: string; name: string; object: KubernetesObject | undefined } {
@@ -107,18 +133,6 @@ function podSpec(object: KubernetesObject): Record<string, unknown> | undefined 
     if (spec && Array.isArray(spec.containers)) return spec;
   }
   return undefined;
-}
-
-function matchesSelector(labels: Record<string, string> | undefined, selector: string): boolean {
-  return selector
-    .split(',')
-    .map((term) => term.trim())
-    .filter(Boolean)
-    .every((term) => {
-      const [key = '', value] = term.split(/!=|==|=/).map((part) => part.trim());
-      if (value === undefined) return key.startsWith('!') ? labels?.[key.slice(1)] === undefined : labels?.[key] !== undefined;
-      return term.includes('!=') ? labels?.[key] !== value : labels?.[key] === value;
-    });
 }
 
 function isReady(kind: string, object: KubernetesObject): { ok: boolean; state: string } {
@@ -175,11 +189,12 @@ export async function evaluate(check: Check, snapshot: Snapshot, custom: (name: 
       return { ok: false, message: `no ${group} of ${kind} ${name} passes yet: ${closest?.message ?? ''}` };
     }
     case 'count': {
-      const n = snapshot.objects(check.kind).filter((object) => matchesSelector(object.metadata?.labels, check.selector)).length;
-      const what = `${plural(n, check.kind)}${check.selector ? ` with labels ${check.selector}` : ''}`;
+      const requirements = parseSelector(check.selector);
+      const n = snapshot.objects(check.kind).filter((object) => matchesSelector(object.metadata?.labels, requirements)).length;
+      const what = `${thereAre(n, check.kind)}${check.selector ? ` with labels ${check.selector}` : ''}`;
       const wants = check.equals !== undefined ? `exactly ${check.equals}` : [check.atLeast !== undefined ? `at least ${check.atLeast}` : '', check.atMost !== undefined ? `at most ${check.atMost}` : ''].filter(Boolean).join(' and ');
       const ok = (check.equals === undefined || n === check.equals) && (check.atLeast === undefined || n >= check.atLeast) && (check.atMost === undefined || n <= check.atMost);
-      return { ok, message: ok ? `there are ${what}` : `there are ${what}; the task asks for ${wants}` };
+      return { ok, message: ok ? what : `${what}; the task asks for ${wants}` };
     }
     case 'ready': {
       const { kind, name, object } = find(snapshot, check.object);

@@ -13,24 +13,49 @@ import type { LearnerGrade } from './report.ts';
 import type { Check } from './schema.ts';
 
 /**
+ * A lab that cannot be graded as written: a mistake of its author that `cnlab labs validate`
+ * could not see (a custom check that throws, say). Never the learner's fault, nor the cluster's.
+ */
+export class LabError extends CnlabError {
+  constructor(lab: string, problem: string) {
+    super(`lab error in ${lab}: ${problem}`, `fix labs/${lab}/ and run \`cnlab labs validate\``, { exitCode: 3 });
+    this.name = 'LabError';
+  }
+}
+
+/**
  * Reads the namespace once (every kind the lab's checks name, listed in parallel, plus its access
  * reviews) and evaluates every check against that one snapshot. Nothing is written, nothing the
  * learner controls is executed.
  */
 export async function gradeLab(kc: KubeConfig, lab: Lab, namespace: string): Promise<LabResult> {
   const checks = lab.definition.tasks.flatMap((task) => task.checks);
+  const id = lab.definition.id;
+  const unknown = [...new Set(checks.flatMap(kindsRead))].find((kind) => !kinds[kind]);
+  if (unknown) throw new LabError(id, `its checks name the kind ${unknown}, which the grader does not know`);
   const snapshot = await readSnapshot(kc, namespace, checks);
   const customModule = join(lab.dir, 'checks.ts');
   const custom = async (name: string): Promise<CustomCheck> => {
-    if (!existsSync(customModule)) throw new Error(`lab ${lab.definition.id} names custom check ${name} but has no checks.ts`);
+    if (!existsSync(customModule)) throw new Error(`it names the custom check ${name} but has no checks.ts`);
     const module = (await import(pathToFileURL(customModule).href)) as Record<string, CustomCheck | undefined>;
     const check = module[name];
-    if (typeof check !== 'function') throw new Error(`labs/${lab.definition.id}/checks.ts exports no check named ${name}`);
+    if (typeof check !== 'function') throw new Error(`its checks.ts exports no check named ${name}`);
     return check;
   };
   const tasks = await Promise.all(
     lab.definition.tasks.map(async (task) => {
-      const results = await Promise.all(task.checks.map((check) => evaluate(check, snapshot, custom)));
+      const results = await Promise.all(
+        task.checks.map(async (check, index) => {
+          // The snapshot is read: whatever fails from here on is the lab's own doing.
+          try {
+            const result = await evaluate(check, snapshot, custom);
+            if (typeof result?.ok !== 'boolean' || typeof result.message !== 'string') throw new Error('it returned no { ok, message }');
+            return result;
+          } catch (error) {
+            throw new LabError(id, `task ${task.id}, check ${index + 1} (${check.check}): ${(error as Error).message}`);
+          }
+        }),
+      );
       return { id: task.id, title: task.title, passed: results.every((result) => result.ok), checks: results };
     }),
   );
@@ -39,7 +64,8 @@ export async function gradeLab(kc: KubeConfig, lab: Lab, namespace: string): Pro
 
 /**
  * Grades a namespace for the CLI and the grading API: a namespace that does not exist is an
- * error, and a cluster that cannot be reached says so instead of failing the learner.
+ * error, a cluster that cannot be reached says so instead of failing the learner (exit 2), and
+ * a lab that cannot be graded as written is a lab error (exit 3).
  */
 export async function gradeNamespace(kc: KubeConfig, lab: Lab, namespace: string): Promise<LabResult> {
   try {
@@ -86,9 +112,7 @@ function unavailable(error: unknown): CnlabError {
 }
 
 export async function readSnapshot(kc: KubeConfig, namespace: string, checks: Check[]): Promise<Snapshot> {
-  const wanted = [...new Set(checks.flatMap(kindsRead))];
-  const unknown = wanted.find((kind) => !kinds[kind]);
-  if (unknown) throw new Error(`checks name kind ${unknown}, which the grader does not know; known kinds: ${Object.keys(kinds).join(', ')}`);
+  const wanted = [...new Set(checks.flatMap(kindsRead))].filter((kind) => kinds[kind]);
   const accessChecks = checks.filter((check): check is Extract<Check, { check: 'access' }> => check.check === 'access');
   const authorization = kc.makeApiClient(AuthorizationV1Api);
 

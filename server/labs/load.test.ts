@@ -4,8 +4,8 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { YamlFileError } from '../yaml-file.ts';
 import { loadLab, loadLabs } from './load.ts';
+import { LabsInvalid } from './problems.ts';
 
 const valid = `id: sample
 title: A sample
@@ -27,12 +27,12 @@ async function labWith(files: Record<string, string>, id = 'sample'): Promise<st
   return dir;
 }
 
-async function failure(files: Record<string, string>, id?: string): Promise<YamlFileError> {
+async function failure(files: Record<string, string>, id?: string): Promise<LabsInvalid> {
   const dir = await labWith(files, id);
   try {
     await loadLab(dir);
   } catch (error) {
-    assert.ok(error instanceof YamlFileError, String(error));
+    assert.ok(error instanceof LabsInvalid, String(error));
     return error;
   }
   assert.fail('the lab loaded although it is malformed');
@@ -46,7 +46,7 @@ test('a valid lab loads', async () => {
 
 test('an unknown check kind names its line and the choices', async () => {
   const error = await failure({ 'lab.yaml': valid.replace('check: exists', 'check: exist') });
-  assert.match(error.message, /lab\.yaml:10:16: tasks\[0\]\.checks\[0\]\.check: check must be one of exists, absent, field, containers/);
+  assert.match(error.message, /lab\.yaml:10:16: tasks\[0\]\.checks\[0\]\.check: check must be one of exists, absent, field, containers.*; did you mean exists\?/);
 });
 
 test('a missing required field points at the object that lacks it', async () => {
@@ -55,7 +55,7 @@ test('a missing required field points at the object that lacks it', async () => 
 });
 
 test('a field check with two operators is refused', async () => {
-  const text = valid.replace('      - check: exists\n        object: ConfigMap/demo\n', '      - check: field\n        object: ConfigMap/demo\n        path: data.a\n        equals: x\n        matches: y\n');
+  const text = valid.replace('      - check: exists\n        object: ConfigMap/demo\n', '      - check: field\n        object: ConfigMap/demo\n        path: data.a\n        label: a\n        equals: x\n        matches: y\n        describe: y\n');
   const error = await failure({ 'lab.yaml': text });
   assert.match(error.message, /lab\.yaml:10:9: tasks\[0\]\.checks\[0\]: give exactly one of equals, matches/);
 });
@@ -63,7 +63,7 @@ test('a field check with two operators is refused', async () => {
 test('a bad object reference and a bad regular expression are explained', async () => {
   const ref = await failure({ 'lab.yaml': valid.replace('ConfigMap/demo', 'configmap demo') });
   assert.match(ref.message, /lab\.yaml:11:17: tasks\[0\]\.checks\[0\]\.object: write the object as Kind\/name/);
-  const regex = valid.replace('      - check: exists\n        object: ConfigMap/demo\n', '      - check: field\n        object: ConfigMap/demo\n        path: data.a\n        matches: "(unclosed"\n');
+  const regex = valid.replace('      - check: exists\n        object: ConfigMap/demo\n', '      - check: field\n        object: ConfigMap/demo\n        path: data.a\n        label: a\n        describe: a\n        matches: "(unclosed"\n');
   assert.match((await failure({ 'lab.yaml': regex })).message, /matches is not a valid regular expression/);
 });
 

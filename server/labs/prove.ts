@@ -17,47 +17,93 @@ export type LabProof = {
   /** Tasks declared satisfiedAtStart that did not pass at the start. */
   notSatisfiedAtStart: string[];
   solutionExit: number | undefined;
+  /** The last lines solution.sh printed (stdout and stderr), when the proof failed. */
+  solutionOutput?: string[];
   solved: LabResult | undefined;
   error?: string;
   seconds: number;
 };
 
-const SOLVE_TIMEOUT_MS = 120_000;
-/** Rollouts and kwok's pod lifecycle settle shortly after kubectl returns: grade until they do. */
-const SETTLE_TIMEOUT_MS = 30_000;
+/** How much of a failing solution's output the proof keeps: enough to see the failing command. */
+const OUTPUT_LINES = 40;
 
-/** Types a script into the shell as a learner would, and resolves with its exit code. */
-function runInShell(terminal: Terminal, script: string): Promise<number> {
+// The solution's output is what the shell prints between two markers the shell itself computes
+// ($((40+2))), so the echo of the typed script never matches them.
+const START = 'cnlab-solution-start-42';
+const EXIT = /cnlab-solution-exit-42=(\d+)/;
+
+/** Terminal output as lines of text: colours, cursor moves and carriage returns taken out. */
+function plainLines(output: string): string[] {
+  return output
+    .replace(/\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*(\x07|\x1b\\)|\x1b[@-Z\\-_]/g, '')
+    .split(/\r?\n/)
+    .map((line) => line.replace(/^.*\r(?!$)/, '').replace(/\r$/, ''));
+}
+
+type ShellRun = { exit: number; output: string[] };
+
+/** A solution that never finished, with what it printed until then. */
+class SolutionError extends Error {
+  readonly output: string[];
+  constructor(message: string, output: string[]) {
+    super(message);
+    this.output = output;
+  }
+}
+
+/** The last lines of what the solution printed; the echo of the typed exit line left out. */
+function printed(output: string): string[] {
+  const lines = plainLines(output).filter((line) => !line.includes('cnlab-solution-exit-$((40+2))'));
+  while (lines.length > 0 && lines.at(-1)?.trim() === '') lines.pop();
+  while (lines.length > 0 && lines[0]?.trim() === '') lines.shift();
+  return lines.slice(-OUTPUT_LINES);
+}
+
+/**
+ * Types a script into the shell as a learner would, under `bash -e` (labs/README.md, "Proofs"),
+ * and resolves with its exit code and what it printed.
+ */
+function runInShell(terminal: Terminal, script: string, timeoutMs: number): Promise<ShellRun> {
   return new Promise((resolve, reject) => {
+    // Everything since the start marker (bounded), or the last of what came before it.
     let output = '';
-    const marker = /cnlab-solution-exit-42=(\d+)/;
+    let started = false;
     const client = {
       send(data: string) {
-        output = (output + data).slice(-4096);
-        const match = marker.exec(output);
-        if (match) finish(() => resolve(Number(match[1])));
+        output += data;
+        if (!started) {
+          const at = output.indexOf(START);
+          if (at >= 0) {
+            started = true;
+            output = output.slice(at + START.length);
+          } else output = output.slice(-START.length * 2);
+        }
+        if (!started) return;
+        if (output.length > 256 * 1024) output = output.slice(-128 * 1024);
+        const match = EXIT.exec(output);
+        if (match) finish(() => resolve({ exit: Number(match[1]), output: printed(output.slice(0, match.index)) }));
       },
       buffered: () => 0,
-      ended: () => finish(() => reject(new Error('the shell ended while the solution ran'))),
+      ended: () => finish(() => reject(new SolutionError('the shell ended while the solution ran', printed(output)))),
     };
-    const timer = setTimeout(() => finish(() => reject(new Error(`solution.sh did not finish within ${SOLVE_TIMEOUT_MS / 1000}s`))), SOLVE_TIMEOUT_MS);
+    const timer = setTimeout(() => finish(() => reject(new SolutionError(`solution.sh did not finish within ${timeoutMs / 1000}s`, printed(output)))), timeoutMs);
     function finish(settle: () => void) {
       clearTimeout(timer);
       terminal.detach(client);
       settle();
     }
     terminal.attach(client);
-    // A quoted heredoc: the shell reads the script verbatim; the exit marker is computed by the
-    // shell, so the echoed input never matches it.
-    terminal.write(`bash -e <<'CNLAB_SOLUTION_END'\r${script.replace(/\n/g, '\r')}\rCNLAB_SOLUTION_END\recho "cnlab-solution-exit-$((40+2))=$?"\r`);
+    // A quoted heredoc: the shell reads the script verbatim, all of it before it runs any.
+    const body = [`echo "cnlab-solution-start-$((40+2))"`, ...script.split('\n')].join('\r');
+    terminal.write(`bash -e <<'CNLAB_SOLUTION_END'\r${body}\rCNLAB_SOLUTION_END\recho "cnlab-solution-exit-$((40+2))=$?"\r`);
   });
 }
 
 async function gradeUntil(kc: KubeConfig, lab: Lab, namespace: string): Promise<LabResult> {
-  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  const deadline = Date.now() + lab.definition.proof.settleSeconds * 1000;
   for (;;) {
     const result = await gradeLab(kc, lab, namespace);
-    if (result.passed || Date.now() > deadline) return result;
+    if (result.passed || Date.now() >= deadline) return result;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
@@ -75,10 +121,13 @@ export async function proveLab(kc: KubeConfig, sessions: SessionManager, lab: La
       if (passed && !task.satisfiedAtStart) proof.passedTooEarly.push(task.id);
       if (!passed && task.satisfiedAtStart) proof.notSatisfiedAtStart.push(task.id);
     }
-    proof.solutionExit = await runInShell(session.terminal, lab.solution);
+    const run = await runInShell(session.terminal, lab.solution, lab.definition.proof.timeoutSeconds * 1000);
+    proof.solutionExit = run.exit;
     proof.solved = await gradeUntil(kc, lab, session.namespace);
+    if (!proofPassed(proof)) proof.solutionOutput = run.output;
   } catch (error) {
     proof.error = (error as Error).message;
+    if (error instanceof SolutionError) proof.solutionOutput = error.output;
   } finally {
     if (session) await sessions.close(session.id, 'labs test finished');
     proof.seconds = (performance.now() - started) / 1000;
@@ -105,6 +154,7 @@ export function formatProofs(proofs: LabProof[]): string {
   const details = proofs.flatMap((proof) => [
     ...(proof.error ? [`${proof.lab}: ${proof.error}`] : []),
     ...(proof.solved?.tasks ?? []).flatMap((task) => task.checks.filter((check) => !check.ok).map((check) => `${proof.lab} / ${task.id}: ${check.message}`)),
+    ...(proof.solutionOutput && proof.solutionOutput.length > 0 ? [`${proof.lab}: the last ${proof.solutionOutput.length} lines solution.sh printed:`, ...proof.solutionOutput.map((line) => `  | ${line}`)] : []),
   ]);
   return [line(header), ...rows.map(line), ...(details.length > 0 ? ['', ...details] : [])].join('\n');
 }
