@@ -142,6 +142,21 @@ test('every bank question explains its answer and each choice, and names a lesso
   }
 });
 
+test('the checks catch a gamed bank: a favourite position, a longest-choice tell, a question asked twice', () => {
+  const gamed: Item[] = Array.from({ length: 8 }, (_, index) => ({
+    id: `q${index}`,
+    where: 'gamed.yaml',
+    prompt: `Question number ${index} about a different topic ${'x'.repeat(index)}`,
+    choices: ['short', 'the one right answer, written out at length', 'brief', 'terse'],
+    answer: [1],
+  }));
+  assert.throws(() => assertBalancedKeys(gamed, 'gamed'), /position 1 holds 100% of the keys/);
+  assert.throws(() => assertLongestNotFavoured(gamed, 'gamed'), /the longest choice is the key in 8 of 8/);
+  const [first] = gamed;
+  assert.ok(first);
+  assert.equal(nearDuplicates([first, { ...first, id: 'again', prompt: `${first.prompt} Pick one.` }]).length, 1);
+});
+
 test('the near-duplicate measure tells a reworded stem from a different question on the same topic', () => {
   const stem = shingles('A Pod has been Pending for ten minutes and shows no node. Where do you find the reason?');
   const reworded = shingles('A Pod has been Pending for ten minutes and has no node. Where do you look for the reason?');
