@@ -1,4 +1,15 @@
 kubectl get storageclass
+kubectl apply -f - <<'YAML'
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: data
+spec:
+  accessModes: [ReadWriteOnce]
+  resources:
+    requests:
+      storage: 1Gi
+YAML
 kubectl describe pvc data
 cat > writer.yaml <<'YAML'
 apiVersion: v1
