@@ -5,6 +5,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import type { z } from 'zod';
 import { projectRoot } from '../paths.ts';
+import { GENERAL_SESSION } from '../shared/names.ts';
 import { parseYaml, YamlFileError } from '../yaml-file.ts';
 import { type LabDefinition, lab as labSchema } from './schema.ts';
 
@@ -53,6 +54,7 @@ export async function loadLab(dir: string): Promise<Lab> {
   const definition = await parseYamlFile(join(dir, 'lab.yaml'), labSchema);
   const folder = dir.split('/').at(-1);
   if (definition.id !== folder) throw new YamlFileError(join(dir, 'lab.yaml'), 1, 1, `id "${definition.id}" must match the folder name "${folder}"`, HINT);
+  if (definition.id === GENERAL_SESSION) throw new YamlFileError(join(dir, 'lab.yaml'), 1, 1, `the id "${GENERAL_SESSION}" names the terminal of lessons without a lab: choose another`, HINT);
   const solution = join(dir, 'solution.sh');
   if (!existsSync(solution)) throw new YamlFileError(solution, 1, 1, 'every lab needs solution.sh, its reference solution', HINT);
   return { definition, dir, setup: await loadSetup(dir), solution: await readFile(solution, 'utf8') };

@@ -31,8 +31,20 @@ export type QuizAnswer = {
   correct: boolean;
 };
 
-/** A lesson's quiz as the learner left it: the latest answer to each question counts. */
+/** A lesson's quiz as the learner left it: the first answer to each question counts. */
 export type QuizProgress = { lesson: string; answered: number; correct: number };
+
+/** What the lab page shows on load: each task's latest check and when it last passed. */
+export type LabState = {
+  lab: string;
+  completedAt: string | null;
+  tasks: Array<{ task: string; passed: boolean; messages: string[]; at: string; lastPassedAt: string | null }>;
+  /** How many hints the learner has opened, by task. */
+  hints: Record<string, number>;
+};
+
+/** The answer that counts for a question (the learner's first), and whether it was this one. */
+export type CountedAnswer = { correct: boolean; choices: number[]; counted: boolean };
 
 export type LearnerProgress = { labs: LabProgress[]; lessonsRead: string[]; quizzes: QuizProgress[] };
 
@@ -91,9 +103,12 @@ export interface ProgressStore {
   recordGrading(runs: CheckRun[]): Promise<void>;
   recordHint(learner: string, lab: string, task: string, hint: number): Promise<void>;
   recordLessonRead(learner: string, lesson: string): Promise<void>;
-  /** Every attempt is kept; progress counts the latest answer to each question. */
-  recordQuizAnswer(answer: QuizAnswer): Promise<void>;
+  /** Every attempt is kept; progress counts the first answer to each question. */
+  recordQuizAnswer(answer: QuizAnswer): Promise<CountedAnswer>;
+  /** The learner's answers that count, for one lesson's quiz, by question. */
+  quizAnswers(learner: string, lesson: string): Promise<Map<string, Omit<CountedAnswer, 'counted'>>>;
   progress(learner: string): Promise<LearnerProgress>;
+  labState(learner: string, lab: string): Promise<LabState>;
   exportLearner(learner: string): Promise<LearnerExport>;
   /** Forgets the learner entirely. */
   deleteLearner(learner: string): Promise<void>;

@@ -4,6 +4,7 @@ import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import './panel.css';
 import { type ClientFrame, dispatchPageEvent, onPageEvent, type ServerFrame } from '../../server/shared/terminal-protocol.ts';
+import '../sessions/your-sessions.ts';
 import { startSession } from './session.ts';
 
 // The terminal panel: xterm.js beside the lesson, connected to the learner's shell over the
@@ -42,10 +43,17 @@ export async function openTerminalPanel(lab: string, onClose: () => void): Promi
   const status = element('span', { class: 'cnlab-terminal__status', role: 'status', 'aria-live': 'polite', 'data-state': 'starting' }, 'starting');
   const copy = element('button', { type: 'button', title: 'Copy the selection (Ctrl+Shift+C)' }, 'Copy');
   const paste = element('button', { type: 'button', title: 'Paste (Ctrl+Shift+V)' }, 'Paste');
-  const close = element('button', { type: 'button', title: 'Close the terminal (the shell keeps running until it idles out)' }, 'Close');
-  header.append(title, status, copy, paste, close);
+  const menuButton = element('button', { type: 'button', 'aria-expanded': 'false', 'aria-controls': 'cnlab-terminal-sessions', title: 'Your sessions: see and end them' }, 'Sessions');
+  const close = element('button', { type: 'button', title: 'Hide the terminal (the shell keeps running until it idles out; end it under Sessions)' }, 'Hide');
+  header.append(title, status, copy, paste, menuButton, close);
+  const menu = element('section', { class: 'cnlab-terminal__menu', id: 'cnlab-terminal-sessions', 'aria-label': 'Your sessions', hidden: '' });
+  menu.append(element('h2', {}, 'Your sessions'), element('your-sessions', { 'data-current': session.id }));
   const screen = element('div', { class: 'cnlab-terminal__screen' });
-  panel.append(handle, header, screen);
+  panel.append(handle, header, menu, screen);
+  menuButton.addEventListener('click', () => {
+    menu.hidden = !menu.hidden;
+    menuButton.setAttribute('aria-expanded', String(!menu.hidden));
+  });
   document.body.append(panel);
 
   const setWidth = (width: number) => {
@@ -186,8 +194,14 @@ export async function openTerminalPanel(lab: string, onClose: () => void): Promi
     if (event.key === 'ArrowRight') setWidth(width - 40);
   });
 
+  // This page's session ended (from Your sessions, here or on another page): the panel goes with it.
+  const stopEnded = onPageEvent('cnlab:session-ended', ({ id }) => {
+    if (id === session.id) current?.close();
+  });
+
   current = {
     close() {
+      stopEnded();
       ended = true;
       socket?.close();
       observer.disconnect();
