@@ -31,7 +31,8 @@ function describe(session: Session, labs: ReadonlyMap<string, Lab>) {
 export function registerSessionRoutes(app: FastifyInstance, sessions: SessionManager, labs: ReadonlyMap<string, Lab>): void {
   app.get('/api/me', async (request, reply) => {
     const learner = ensureLearner(request, reply);
-    return { name: learner.name ?? null };
+    // The id is what an instructor or a script names the learner by (`cnlab grade --learner`).
+    return { id: learner.id, name: learner.name ?? null };
   });
 
   app.put('/api/me', async (request, reply) => {

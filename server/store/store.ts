@@ -1,5 +1,8 @@
 // What the platform remembers about each learner, behind one interface: the server and the tests
 // use nothing else, so every backend (SQLite by default) is interchangeable.
+import type { LabState } from '../shared/grades.ts';
+
+export type { LabState };
 
 export type CheckRun = {
   learner: string;
@@ -33,15 +36,6 @@ export type QuizAnswer = {
 
 /** A lesson's quiz as the learner left it: the first answer to each question counts. */
 export type QuizProgress = { lesson: string; answered: number; correct: number };
-
-/** What the lab page shows on load: each task's latest check and when it last passed. */
-export type LabState = {
-  lab: string;
-  completedAt: string | null;
-  tasks: Array<{ task: string; passed: boolean; messages: string[]; at: string; lastPassedAt: string | null }>;
-  /** How many hints the learner has opened, by task. */
-  hints: Record<string, number>;
-};
 
 /** The answer that counts for a question (the learner's first), and whether it was this one. */
 export type CountedAnswer = { correct: boolean; choices: number[]; counted: boolean };

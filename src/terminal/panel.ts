@@ -47,7 +47,9 @@ export async function openTerminalPanel(lab: string, onClose: () => void): Promi
   const close = element('button', { type: 'button', title: 'Hide the terminal (the shell keeps running until it idles out; end it under Sessions)' }, 'Hide');
   header.append(title, status, copy, paste, menuButton, close);
   const menu = element('section', { class: 'cnlab-terminal__menu', id: 'cnlab-terminal-sessions', 'aria-label': 'Your sessions', hidden: '' });
-  menu.append(element('h2', {}, 'Your sessions'), element('your-sessions', { 'data-current': session.id }));
+  const list = document.createElement('your-sessions');
+  list.dataset.current = session.id;
+  menu.append(element('h2', {}, 'Your sessions'), list);
   const screen = element('div', { class: 'cnlab-terminal__screen' });
   panel.append(handle, header, menu, screen);
   menuButton.addEventListener('click', () => {
