@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { CnlabError } from '../errors.ts';
-import { gradeNamespace } from '../labs/grade.ts';
+import { GRADE_EXIT, gradeNamespace } from '../labs/grade.ts';
 import type { Lab } from '../labs/load.ts';
 import { gradeJson } from '../labs/report.ts';
 
@@ -29,7 +29,7 @@ export function registerGradingApi(app: FastifyInstance, kc: KubeConfig, labs: R
       return gradeJson(await gradeNamespace(kc, lab, body.data.namespace), lab.definition.title);
     } catch (error) {
       if (!(error instanceof CnlabError)) throw error;
-      return reply.code(error.exitCode === 2 ? 503 : 404).send({ error: error.message });
+      return reply.code(error.exitCode === GRADE_EXIT.unavailable ? 503 : 404).send({ error: error.message });
     }
   });
 }

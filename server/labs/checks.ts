@@ -1,5 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { CheckResult } from '../shared/grades.ts';
+import { counted } from '../shared/words.ts';
 
 // What a lab's own checks.ts is written against (labs/README.md).
 export type { CheckResult } from '../shared/grades.ts';
@@ -12,7 +13,19 @@ import type { Check, Condition } from './schema.ts';
 export type Snapshot = {
   objects(kind: string): KubernetesObject[];
   access(key: string): boolean | undefined;
+  /** "There is no Deployment named api in your namespace yet", in the words of whoever reads the grade. */
+  missing(kind: string, name: string): CheckResult;
 };
+
+/**
+ * Who reads a grade: the learner ("your namespace") or an instructor or script grading someone
+ * else's work (the namespace by name).
+ */
+export type Reader = 'learner' | 'instructor';
+
+export const missingIn =
+  (namespace: string, reader: Reader) =>
+  (kind: string, name: string): CheckResult => ({ ok: false, message: `there is no ${kind} named ${name} in ${reader === 'learner' ? 'your namespace' : `namespace ${namespace}`} yet` });
 
 export type CustomCheck = (snapshot: Snapshot) => CheckResult | Promise<CheckResult>;
 
@@ -59,10 +72,6 @@ export function valueAt(object: unknown, path: string): unknown {
 
 const show = (value: unknown) => (value === undefined ? 'not set' : typeof value === 'string' ? `"${value}"` : JSON.stringify(value));
 
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
-
 /** Whether a value passes a condition, and if not, the sentence that says why. */
 export function testCondition(value: unknown, c: Condition, subject: string): CheckResult {
   const what = `${subject}: ${c.label ?? c.path}`;
@@ -98,7 +107,6 @@ function find(snapshot: Snapshot, ref: string): { kind: string; name: string; ob
   return { kind, name, object: snapshot.objects(kind).find((object) => object.metadata?.name === name) };
 }
 
-const missing = (kind: string, name: string): CheckResult => ({ ok: false, message: `there is no ${kind} named ${name} in your namespace yet` });
 
 /** The pod spec inside a Pod, a workload's template or a CronJob's job template. */
 function podSpec(object: KubernetesObject): Record<string, unknown> | undefined {
@@ -136,7 +144,7 @@ function isReady(kind: string, object: KubernetesObject): { ok: boolean; state: 
   const ready = status.readyReplicas ?? 0;
   const updated = status.updatedReplicas ?? 0;
   const ok = observed >= generation && ready === wanted && updated === wanted && (status.replicas ?? 0) === wanted;
-  return { ok, state: `${ready} of ${plural(wanted, 'replica')} ready${updated < wanted ? `, ${updated} updated` : ''}` };
+  return { ok, state: `${ready} of ${counted(wanted, 'replica')} ready${updated < wanted ? `, ${updated} updated` : ''}` };
 }
 
 /** Evaluates one check against the snapshot. */
@@ -144,7 +152,7 @@ export async function evaluate(check: Check, snapshot: Snapshot, custom: (name: 
   switch (check.check) {
     case 'exists': {
       const { kind, name, object } = find(snapshot, check.object);
-      return object ? { ok: true, message: `${kind} ${name} exists` } : missing(kind, name);
+      return object ? { ok: true, message: `${kind} ${name} exists` } : snapshot.missing(kind, name);
     }
     case 'absent': {
       const { kind, name, object } = find(snapshot, check.object);
@@ -152,11 +160,11 @@ export async function evaluate(check: Check, snapshot: Snapshot, custom: (name: 
     }
     case 'field': {
       const { kind, name, object } = find(snapshot, check.object);
-      return object ? testCondition(valueAt(object, check.path), check, `${kind} ${name}`) : missing(kind, name);
+      return object ? testCondition(valueAt(object, check.path), check, `${kind} ${name}`) : snapshot.missing(kind, name);
     }
     case 'containers': {
       const { kind, name, object } = find(snapshot, check.object);
-      if (!object) return missing(kind, name);
+      if (!object) return snapshot.missing(kind, name);
       const spec = podSpec(object);
       const containers = [
         ...(check.of !== 'initContainers' ? ((spec?.containers as object[] | undefined) ?? []) : []),
@@ -176,20 +184,20 @@ export async function evaluate(check: Check, snapshot: Snapshot, custom: (name: 
     }
     case 'count': {
       const n = snapshot.objects(check.kind).filter((object) => matchesSelector(object.metadata?.labels, check.selector)).length;
-      const what = `${plural(n, check.kind)}${check.selector ? ` with labels ${check.selector}` : ''}`;
+      const what = `${counted(n, check.kind)}${check.selector ? ` with labels ${check.selector}` : ''}`;
       const wants = check.equals !== undefined ? `exactly ${check.equals}` : [check.atLeast !== undefined ? `at least ${check.atLeast}` : '', check.atMost !== undefined ? `at most ${check.atMost}` : ''].filter(Boolean).join(' and ');
       const ok = (check.equals === undefined || n === check.equals) && (check.atLeast === undefined || n >= check.atLeast) && (check.atMost === undefined || n <= check.atMost);
       return { ok, message: ok ? `there are ${what}` : `there are ${what}; the task asks for ${wants}` };
     }
     case 'ready': {
       const { kind, name, object } = find(snapshot, check.object);
-      if (!object) return missing(kind, name);
+      if (!object) return snapshot.missing(kind, name);
       const { ok, state } = isReady(kind, object);
       return { ok, message: ok ? `${kind} ${name} is rolled out: ${state}` : `${kind} ${name} is not fully rolled out yet: ${state}` };
     }
     case 'jobComplete': {
       const { kind, name, object } = find(snapshot, check.object);
-      if (!object) return missing(kind, name);
+      if (!object) return snapshot.missing(kind, name);
       const conditions = (valueAt(object, 'status.conditions') as Array<{ type: string; status: string }> | undefined) ?? [];
       if (conditions.some((c) => c.type === 'Complete' && c.status === 'True')) return { ok: true, message: `Job ${name} completed` };
       if (conditions.some((c) => c.type === 'Failed' && c.status === 'True')) return { ok: false, message: `Job ${name} failed; the task asks for it to complete` };
@@ -197,7 +205,7 @@ export async function evaluate(check: Check, snapshot: Snapshot, custom: (name: 
     }
     case 'serviceEndpoints': {
       const { name, object } = find(snapshot, check.object);
-      if (!object) return missing('Service', name);
+      if (!object) return snapshot.missing('Service', name);
       const ready = snapshot
         .objects('EndpointSlice')
         .filter((slice) => slice.metadata?.labels?.['kubernetes.io/service-name'] === name)
@@ -205,7 +213,7 @@ export async function evaluate(check: Check, snapshot: Snapshot, custom: (name: 
       const ok = ready.length >= check.atLeast;
       const selector = valueAt(object, 'spec.selector') as Record<string, string> | undefined;
       const hint = ready.length === 0 ? `; its selector ${selector ? JSON.stringify(selector) : '(none)'} matches no ready pod` : '';
-      return { ok, message: ok ? `Service ${name} has ${plural(ready.length, 'ready endpoint')}` : `Service ${name} has ${plural(ready.length, 'ready endpoint')}; the task asks for at least ${check.atLeast}${hint}` };
+      return { ok, message: ok ? `Service ${name} has ${counted(ready.length, 'ready endpoint')}` : `Service ${name} has ${counted(ready.length, 'ready endpoint')}; the task asks for at least ${check.atLeast}${hint}` };
     }
     case 'ingressRoute': {
       const wanted = `${check.host ?? '*'}${check.path} → ${check.service}:${check.port}`;
@@ -236,10 +244,10 @@ export async function evaluate(check: Check, snapshot: Snapshot, custom: (name: 
     }
     case 'rolledOut': {
       const { name, object } = find(snapshot, check.object);
-      if (!object) return missing('Deployment', name);
+      if (!object) return snapshot.missing('Deployment', name);
       const revisions = snapshot.objects('ReplicaSet').filter((rs) => rs.metadata?.ownerReferences?.some((owner) => owner.kind === 'Deployment' && owner.name === name)).length;
       const ok = revisions >= check.revisionsAtLeast;
-      return { ok, message: ok ? `Deployment ${name} has ${plural(revisions, 'revision')}` : `Deployment ${name} has ${plural(revisions, 'revision')}; the task asks for at least ${check.revisionsAtLeast} (change its pod template to roll out a new one)` };
+      return { ok, message: ok ? `Deployment ${name} has ${counted(revisions, 'revision')}` : `Deployment ${name} has ${counted(revisions, 'revision')}; the task asks for at least ${check.revisionsAtLeast} (change its pod template to roll out a new one)` };
     }
     case 'custom':
       return (await custom(check.name))(snapshot);
