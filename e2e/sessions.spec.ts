@@ -33,13 +33,14 @@ test("Check and Reset grade the lab's own session when it is not the newest, and
   await page.getByRole('button', { name: 'Open the lab terminal' }).click();
   await expect(panel(page).getByRole('status')).toHaveText('connected');
   await page.locator('.cnlab-terminal .xterm').click();
-  await page.keyboard.type('kubectl create deployment api --image=nginx:1.26 --replicas=2\n');
+  await page.keyboard.type('kubectl create deployment api --image=nginx:1.26 --replicas=2 && kubectl rollout status deployment/api\n');
+  await expect(page.locator('.cnlab-terminal .xterm-rows')).toContainText('successfully rolled out', { timeout: 60_000 });
   // Two newer sessions: the learner is at the cap, and this lab's session is the oldest.
   await openSessions(page, ['network-policy', 'blue-green']);
   await page.getByRole('button', { name: 'Hide' }).click();
   await page.reload();
   await page.getByRole('button', { name: 'Check all' }).click();
-  await expect(page.locator('[data-task="deploy"]')).toHaveAttribute('data-state', 'passed', { timeout: 30_000 });
+  await expect(page.locator('[data-task="deploy"]')).toHaveAttribute('data-state', 'passed');
   await expect(page.locator('lab-panel .message')).toBeHidden();
 
   // Ended from the terminal's menu: the panel lets it go, and the next Check opens a new one.
@@ -62,11 +63,17 @@ test('lessons without a lab share one general terminal; a lesson with a lab uses
     await expect(panel(page).getByRole('status')).toHaveText('connected');
     return (await panel(page).locator('[data-namespace]').textContent()) ?? '';
   };
+  // The terminal follows the learner to the next page of the same session: it opens by itself.
+  const followed = async (path: string) => {
+    await page.goto(path);
+    await expect(panel(page).getByRole('status')).toHaveText('connected');
+    return (await panel(page).locator('[data-namespace]').textContent()) ?? '';
+  };
   const first = await namespaceOn('/architecture/cloud-native/');
-  expect(await namespaceOn('/architecture/community/')).toBe(first);
+  expect(await followed('/architecture/community/')).toBe(first);
   const withLab = await namespaceOn('/fundamentals/architecture/');
   expect(withLab).not.toBe(first);
-  expect(await namespaceOn('/labs/cluster-findings/')).toBe(withLab);
+  expect(await followed('/labs/cluster-findings/')).toBe(withLab);
   expect((await listed(page)).map((session) => [session.lab, session.title]).sort()).toEqual([
     ['cluster-findings', titleOf('cluster-findings')],
     ['general', 'Lessons without a lab'],
