@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { expect, test } from '@playwright/test';
 import { marked } from 'marked';
@@ -63,6 +63,21 @@ test('a lesson shows its objectives, links the glossary, and ends in a quiz that
   await expect(form.getByRole('status')).toContainText('Not quite');
   await expect(form.locator(`input[value="${wrong}"]`)).toBeChecked();
   await expect(form.locator(`label:has(input[value="${wrong}"])`)).toHaveAttribute('data-mark', 'wrong');
+});
+
+test('every lab is listed at /labs/, the favicon is there, and counts read as words', async ({ page, request }) => {
+  expect((await request.get('/favicon.svg')).status()).toBe(200);
+  const labCount = readdirSync('labs', { withFileTypes: true }).filter((entry) => entry.isDirectory()).length;
+  await page.goto('/labs/');
+  const labs = page.getByRole('list', { name: 'Labs' }).locator(':scope > li');
+  await expect(labs).toHaveCount(labCount);
+  await labs.first().getByRole('link').first().click();
+  await expect(page).toHaveURL(/\/labs\/[a-z0-9-]+\/$/);
+  await page.goto('/');
+  const map = page.getByRole('list', { name: 'Course modules' });
+  // The infrastructure module has one lab: "1 lab", never "1 labs".
+  await expect(map).toContainText(/\b1 lab ·/);
+  await expect(map).not.toContainText(/\b1 (labs|lessons|modules)\b/);
 });
 
 test('the server refuses a quiz answer it cannot score', async ({ request }) => {

@@ -12,7 +12,8 @@ async function type(page: Page, command: string): Promise<void> {
   await page.keyboard.type(`${command}\n`);
 }
 
-test('a learner solves a lab in the terminal, sees each task tick, then resets it', async ({ page }) => {
+test('a learner solves a lab in the terminal, sees each task tick, then resets it', async ({ page, context }) => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
   page.on('dialog', (dialog) => void dialog.accept());
   await page.goto('/labs/service-endpoints/');
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Expose a Deployment with a Service');
@@ -51,6 +52,12 @@ test('a learner solves a lab in the terminal, sees each task tick, then resets i
 
   await page.getByRole('button', { name: 'Show solution' }).click();
   await expect(page.locator('.solution')).toContainText('kubectl expose deployment api');
+  // Long lines wrap rather than run off the panel, and the whole solution copies in one click.
+  expect(await page.locator('.solution pre').evaluate((pre) => getComputedStyle(pre).whiteSpace)).toBe('pre-wrap');
+  expect(await page.locator('.solution pre').evaluate((pre) => pre.scrollWidth <= pre.clientWidth)).toBe(true);
+  await page.locator('.solution').getByRole('button', { name: 'Copy' }).click();
+  await expect(page.locator('.solution').getByRole('button', { name: 'Copied' })).toBeVisible();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(readFileSync('labs/service-endpoints/solution.sh', 'utf8'));
 
   // Reset wipes the learner's work and starts the lab over.
   await page.getByRole('button', { name: 'Reset lab' }).click();
