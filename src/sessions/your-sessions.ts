@@ -32,7 +32,7 @@ function row(session: SessionSummary, current: boolean): HTMLLIElement {
   return item;
 }
 
-class YourSessions extends HTMLElement {
+export class YourSessions extends HTMLElement {
   #stop: Array<() => void> = [];
 
   connectedCallback(): void {

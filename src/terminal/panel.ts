@@ -4,6 +4,7 @@ import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import './panel.css';
 import { type ClientFrame, dispatchPageEvent, onPageEvent, type ServerFrame } from '../../server/shared/terminal-protocol.ts';
+import type { YourSessions } from '../sessions/your-sessions.ts';
 import '../sessions/your-sessions.ts';
 import { startSession } from './session.ts';
 
@@ -47,7 +48,7 @@ export async function openTerminalPanel(lab: string, onClose: () => void): Promi
   const close = element('button', { type: 'button', title: 'Hide the terminal (the shell keeps running until it idles out; end it under Sessions)' }, 'Hide');
   header.append(title, status, copy, paste, menuButton, close);
   const menu = element('section', { class: 'cnlab-terminal__menu', id: 'cnlab-terminal-sessions', 'aria-label': 'Your sessions', hidden: '' });
-  const list = document.createElement('your-sessions');
+  const list = document.createElement('your-sessions') as YourSessions;
   list.dataset.current = session.id;
   menu.append(element('h2', {}, 'Your sessions'), list);
   const screen = element('div', { class: 'cnlab-terminal__screen' });
@@ -55,6 +56,8 @@ export async function openTerminalPanel(lab: string, onClose: () => void): Promi
   menuButton.addEventListener('click', () => {
     menu.hidden = !menu.hidden;
     menuButton.setAttribute('aria-expanded', String(!menu.hidden));
+    // Opened: as the sessions are now ("last used" moves on).
+    if (!menu.hidden) void list.render();
   });
   document.body.append(panel);
 
@@ -196,7 +199,8 @@ export async function openTerminalPanel(lab: string, onClose: () => void): Promi
     if (event.key === 'ArrowRight') setWidth(width - 40);
   });
 
-  // This page's session ended (from Your sessions, here or on another page): the panel goes with it.
+  // This page's session was ended from Your sessions (in this menu or on this page): the panel goes with it.
+  // Ended elsewhere, the server closes the shell and the socket says so.
   const stopEnded = onPageEvent('cnlab:session-ended', ({ id }) => {
     if (id === session.id) current?.close();
   });
