@@ -42,7 +42,7 @@ export default defineConfig({
       description: 'Learn cloud native and Kubernetes with a real cluster behind every lesson.',
       sidebar: [
         ...moduleGroups,
-        { label: 'Labs', collapsed: true, items: labLinks },
+        { label: 'Labs', collapsed: true, items: [{ label: 'All labs', link: '/labs/' }, ...labLinks] },
         { label: 'Practice exams', collapsed: true, items: examLinks },
         { label: 'Glossary', link: '/glossary/' },
         { label: 'Your progress', link: '/progress/' },

@@ -2,11 +2,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from '@playwright/test';
 
-const port = 4399;
 // The e2e platform gets a cluster of its own, so a developer's running cluster is never touched.
+// CNLAB_E2E_NAME gives it another name, port and state folder, so several checkouts on one
+// machine run their end-to-end tests side by side.
+const name = process.env.CNLAB_E2E_NAME ?? 'cnlab-e2e';
+const port = Number(process.env.CNLAB_E2E_PORT ?? 4399);
 export const e2eEnv = {
-  CNLAB_STATE_DIR: join(tmpdir(), 'cnlab-e2e-state'),
-  CNLAB_CLUSTER_NAME: 'cnlab-e2e',
+  CNLAB_STATE_DIR: join(tmpdir(), `${name}-state`),
+  CNLAB_CLUSTER_NAME: name,
   CNLAB_PROVIDER: 'local',
   CNLAB_COOKIE_SECRET: 'e2e-only-cookie-secret-0123456789abcdef',
 };

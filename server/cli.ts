@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import {
   clusterBuildCommand,
   clusterDownCommand,
@@ -7,6 +7,7 @@ import {
   clusterStatusCommand,
   clusterUpCommand,
   type GradeFlags,
+  GRADE_USAGE_EXIT,
   gradeCommand,
   gradingTokenCommand,
   imagesBuildCommand,
@@ -89,7 +90,7 @@ labs
 
 program
   .command('grade')
-  .description('grade a lab in a namespace, for a learner, or for every learner of a workshop; exit 0 only when every task passes, 1 when some do not, 2 when the cluster is unavailable, 3 when the lab itself cannot be graded')
+  .description('grade a lab in a namespace, for a learner, or for every learner of a workshop')
   .requiredOption('--lab <id>', 'the lab to grade')
   .option('--namespace <name>', 'the namespace holding the learner\'s work')
   .option('--learner <id>', 'grade this learner\'s namespace for the lab')
@@ -97,6 +98,20 @@ program
   .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'junit']).default('text'))
   .option('--kubeconfig <file>', 'grade on the cluster of this kubeconfig (default: the cluster `cnlab cluster up` started)')
   .option('--context <name>', 'kubeconfig context, with --kubeconfig')
+  .addHelpText(
+    'after',
+    `
+Exit codes:
+  0  every task passes (for --workshop: every learner passes every task)
+  1  some task does not pass
+  2  the cluster is unavailable: nothing was graded
+  ${GRADE_USAGE_EXIT}  usage, or an unknown lab, learner, namespace or workshop, or a lab that is not part of the workshop,
+     or a lab that cannot be graded as written (a lab error)`,
+  )
+  // A script must tell its own mistake from a learner's failure, so usage errors exit 3, not 1.
+  .exitOverride((error) => {
+    throw error;
+  })
   .action((flags: GradeFlags) => gradeCommand(flags));
 
 const workshop = program.command('workshop').description('instructor-led workshops');
@@ -141,6 +156,8 @@ try {
   readSettings();
   await program.parseAsync();
 } catch (error) {
+  // Commander has already said what was wrong (or printed the help, exit code 0).
+  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : GRADE_USAGE_EXIT);
   if (!(error instanceof CnlabError)) throw error;
   process.stderr.write(`error: ${error.message}\n${error.hint ? `  what to do: ${error.hint}\n` : ''}`);
   process.exitCode = error.exitCode;

@@ -9,7 +9,7 @@ type Node = KubernetesObject & { status?: { nodeInfo?: { kubeletVersion?: string
 
 function finding(snapshot: Snapshot, key: string): { value?: string; problem?: CheckResult } {
   const findings = snapshot.objects('ConfigMap').find((object) => object.metadata?.name === 'findings') as ConfigMap | undefined;
-  if (!findings) return { problem: { ok: false, message: 'there is no ConfigMap named findings in your namespace yet' } };
+  if (!findings) return { problem: snapshot.missing('ConfigMap', 'findings') };
   const value = findings.data?.[key];
   if (value === undefined) return { problem: { ok: false, message: `ConfigMap findings has no key ${key} yet` } };
   return { value: value.trim() };

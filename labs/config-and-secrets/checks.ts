@@ -6,7 +6,7 @@ type Container = { name?: string; env?: Array<{ name: string; valueFrom?: { secr
 // vocabulary's paths cannot say "either", so this lab checks it here.
 export const tokenFromSecret: CustomCheck = (snapshot): CheckResult => {
   const app = snapshot.objects('Deployment').find((deployment) => deployment.metadata?.name === 'app');
-  if (!app) return { ok: false, message: 'there is no Deployment named app in your namespace yet' };
+  if (!app) return snapshot.missing('Deployment', 'app');
   const containers = ((app as { spec?: { template?: { spec?: { containers?: Container[] } } } }).spec?.template?.spec?.containers ?? []);
   const fromEntry = containers.some((c) => c.env?.some((e) => e.name === 'API_TOKEN' && e.valueFrom?.secretKeyRef?.name === 'app-secret' && e.valueFrom.secretKeyRef.key === 'API_TOKEN'));
   const fromAll = containers.some((c) => c.envFrom?.some((source) => source.secretRef?.name === 'app-secret'));

@@ -5,7 +5,7 @@ import type { CheckResult, CustomCheck } from '../../server/labs/checks.ts';
 // The vocabulary cannot say "either", so this lab checks it here.
 export const appliedDeclaratively: CustomCheck = (snapshot): CheckResult => {
   const frontend = snapshot.objects('Deployment').find((deployment) => deployment.metadata?.name === 'frontend');
-  if (!frontend) return { ok: false, message: 'there is no Deployment named frontend in your namespace yet' };
+  if (!frontend) return snapshot.missing('Deployment', 'frontend');
   const clientSide = frontend.metadata?.annotations?.['kubectl.kubernetes.io/last-applied-configuration'] !== undefined;
   const serverSide = (frontend.metadata?.managedFields ?? []).some((entry) => entry.operation === 'Apply');
   return clientSide || serverSide

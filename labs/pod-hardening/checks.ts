@@ -14,7 +14,7 @@ type Pod = {
 // ready, with what the kubelet says about it.
 export const webReady: CustomCheck = (snapshot): CheckResult => {
   const pod = snapshot.objects('Pod').find((p) => p.metadata?.name === 'web') as Pod | undefined;
-  if (!pod) return { ok: false, message: 'there is no Pod named web in your namespace yet' };
+  if (!pod) return snapshot.missing('Pod', 'web');
   const ready = pod.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
   if (ready) return { ok: true, message: 'Pod web is Ready: its readiness probe passes' };
   const waiting = (pod.status?.containerStatuses ?? []).find((c) => !c.ready);

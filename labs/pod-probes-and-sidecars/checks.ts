@@ -7,7 +7,7 @@ type Pod = { metadata?: { name?: string }; spec?: { initContainers?: Container[]
 // check says what is wrong with `log-agent` itself.
 export const nativeSidecar: CustomCheck = (snapshot): CheckResult => {
   const pod = snapshot.objects('Pod').find((p) => p.metadata?.name === 'app') as Pod | undefined;
-  if (!pod) return { ok: false, message: 'there is no Pod named app in your namespace yet' };
+  if (!pod) return snapshot.missing('Pod', 'app');
   const init = pod.spec?.initContainers ?? [];
   const agent = init.find((c) => c.name === 'log-agent');
   if (!agent) {
@@ -31,7 +31,7 @@ type PodStatus = { metadata?: { name?: string }; status?: { phase?: string; cond
 // kubelet really checks: the vocabulary's `ready` covers workloads, not single Pods.
 export const appReady: CustomCheck = (snapshot): CheckResult => {
   const pod = snapshot.objects('Pod').find((p) => p.metadata?.name === 'app') as PodStatus | undefined;
-  if (!pod) return { ok: false, message: 'there is no Pod named app in your namespace yet' };
+  if (!pod) return snapshot.missing('Pod', 'app');
   if (pod.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True') return { ok: true, message: 'Pod app is Ready: its probes pass' };
   const waiting = (pod.status?.containerStatuses ?? []).find((c) => !c.ready);
   return { ok: false, message: `Pod app is not Ready yet${waiting ? ` (container ${waiting.name} is not ready)` : ''}; kubectl describe pod app shows the probes' results` };

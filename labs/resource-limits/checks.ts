@@ -8,7 +8,7 @@ type Pod = KubernetesObject & { status?: { qosClass?: string } };
 // Pod the Deployment selects and reports the first whose QoS class is not Guaranteed.
 export const apiPodsGuaranteed: CustomCheck = (snapshot): CheckResult => {
   const api = snapshot.objects('Deployment').find((d) => d.metadata?.name === 'api') as Deployment | undefined;
-  if (!api) return { ok: false, message: 'there is no Deployment named api in your namespace yet' };
+  if (!api) return snapshot.missing('Deployment', 'api');
   const selector = Object.entries(api.spec?.selector?.matchLabels ?? {});
   if (selector.length === 0) return { ok: false, message: 'Deployment api has no matchLabels selector' };
   const pods = (snapshot.objects('Pod') as Pod[]).filter((pod) => !pod.metadata?.deletionTimestamp && selector.every(([key, value]) => pod.metadata?.labels?.[key] === value));

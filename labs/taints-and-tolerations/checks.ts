@@ -9,7 +9,7 @@ type Pod = {
 type Node = { metadata?: { name?: string; labels?: Record<string, string> } };
 
 const pod = (snapshot: Snapshot, name: string) => snapshot.objects('Pod').find((p) => p.metadata?.name === name) as Pod | undefined;
-const missing = (name: string): CheckResult => ({ ok: false, message: `there is no Pod named ${name} in your namespace yet` });
+const missing = (snapshot: Snapshot, name: string): CheckResult => snapshot.missing('Pod', name);
 
 // The scheduler's rule: a toleration matches a taint when the keys match (or the toleration has
 // no key and operator Exists), the effects match (or the toleration names none), and the
@@ -27,7 +27,7 @@ function tolerates(p: Pod, key: string, value: string, effect: string): boolean 
 function batchToleration(name: string): CustomCheck {
   return (snapshot) => {
     const p = pod(snapshot, name);
-    if (!p) return missing(name);
+    if (!p) return missing(snapshot, name);
     return tolerates(p, 'dedicated', 'batch', 'NoSchedule')
       ? { ok: true, message: `Pod ${name} tolerates dedicated=batch:NoSchedule` }
       : { ok: false, message: `Pod ${name} has no toleration matching the taint dedicated=batch:NoSchedule (key dedicated, value batch, effect NoSchedule)` };
@@ -39,7 +39,7 @@ export const batchTolerates = batchToleration('batch');
 
 export const pinnedWhereSelected: CustomCheck = (snapshot) => {
   const p = pod(snapshot, 'pinned');
-  if (!p) return missing('pinned');
+  if (!p) return missing(snapshot, 'pinned');
   const wanted = p.spec?.nodeSelector?.['kubernetes.io/hostname'];
   if (!wanted) return { ok: false, message: 'Pod pinned has no nodeSelector on kubernetes.io/hostname' };
   const nodes = snapshot.objects('Node') as Node[];
@@ -61,7 +61,7 @@ export const pinnedWhereSelected: CustomCheck = (snapshot) => {
 
 export const strictPlacedOrPending: CustomCheck = (snapshot) => {
   const p = pod(snapshot, 'batch-strict');
-  if (!p) return missing('batch-strict');
+  if (!p) return missing(snapshot, 'batch-strict');
   const nodeName = p.spec?.nodeName;
   if (nodeName) {
     const node = (snapshot.objects('Node') as Node[]).find((n) => n.metadata?.name === nodeName);

@@ -33,7 +33,7 @@ const QUOTA_KEYS = ['pods', 'requests.cpu', 'requests.memory', 'limits.cpu', 'li
 // learner cannot change; quantities are compared by value, so 1Gi and 1024Mi both count.
 export const findingsMatchBudget: CustomCheck = (snapshot): CheckResult => {
   const findings = named<KubernetesObject & { data?: Record<string, string> }>(snapshot, 'ConfigMap', 'quota-findings');
-  if (!findings) return { ok: false, message: 'there is no ConfigMap named quota-findings in your namespace yet' };
+  if (!findings) return snapshot.missing('ConfigMap', 'quota-findings');
   const quota = named<Quota>(snapshot, 'ResourceQuota', 'team-budget');
   const limits = named<LimitRange>(snapshot, 'LimitRange', 'team-limits');
   if (!quota || !limits) return { ok: false, message: 'the ResourceQuota team-budget or the LimitRange team-limits is missing: reset the lab to recreate them' };
@@ -65,7 +65,7 @@ const RESOURCES: Array<[string, 'requests' | 'limits', 'cpu' | 'memory']> = [
 // this check names the resource that does not fit.
 export const catalogFitsBudget: CustomCheck = (snapshot): CheckResult => {
   const catalog = named<Deployment>(snapshot, 'Deployment', 'catalog');
-  if (!catalog) return { ok: false, message: 'there is no Deployment named catalog in your namespace yet' };
+  if (!catalog) return snapshot.missing('Deployment', 'catalog');
   const quota = named<Quota>(snapshot, 'ResourceQuota', 'team-budget');
   if (!quota) return { ok: false, message: 'the ResourceQuota team-budget is missing: reset the lab to recreate it' };
   const replicas = catalog.spec?.replicas ?? 1;

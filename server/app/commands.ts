@@ -6,14 +6,13 @@ import { ensureNodeToolchain, ensureToolchain } from '../cluster/local/toolchain
 import { clearRecord, readRecord } from '../cluster/record.ts';
 import { currentProvider, type ProviderChoice } from '../cluster/select.ts';
 import { CnlabError } from '../errors.ts';
-import { gradeLearners, gradeNamespace } from '../labs/grade.ts';
+import { GRADE_EXIT, gradeLearner, gradeLearners, gradeNamespace, unknownTarget } from '../labs/grade.ts';
 import { loadLabs } from '../labs/load.ts';
 import { LabsInvalid } from '../labs/problems.ts';
 import { type CourseIndex, validateLabs } from '../labs/validate.ts';
 import { contentDir, type Course, loadCourse } from '../course/load.ts';
 import { formatProofs, proofPassed, proveLab } from '../labs/prove.ts';
 import { formatGrade, formatWorkshopGrade, type GradeFormat } from '../labs/report.ts';
-import { learnerNamespace } from '../sessions/provision.ts';
 import { createSteps } from '../steps.ts';
 import { openStore } from '../store/open.ts';
 import { createWorkshop } from '../workshops/workshops.ts';
@@ -131,21 +130,30 @@ export async function labsTestCommand(ids: string[], flags: { json?: boolean }):
 
 export type GradeFlags = { lab: string; namespace?: string; learner?: string; workshop?: string; format: GradeFormat; kubeconfig?: string; context?: string };
 
+/** `cnlab grade`'s exit code for a usage mistake, which commander reports itself. */
+export const GRADE_USAGE_EXIT = GRADE_EXIT.usage;
+
 export async function gradeCommand(flags: GradeFlags): Promise<void> {
   if ([flags.namespace, flags.learner, flags.workshop].filter(Boolean).length !== 1) {
-    throw new CnlabError('name what to grade with one of --namespace, --learner or --workshop', 'for example: cnlab grade --lab service-endpoints --namespace lab-1a2b3c4d5e');
+    throw unknownTarget('name what to grade with one of --namespace, --learner or --workshop', 'for example: cnlab grade --lab service-endpoints --namespace lab-1a2b3c4d5e');
   }
   const lab = (await loadLabs()).find((candidate) => candidate.definition.id === flags.lab);
-  if (!lab) throw new CnlabError(`no lab named ${flags.lab}`, 'run `cnlab labs validate` to list the labs');
+  if (!lab) throw unknownTarget(`no lab named ${flags.lab}`, 'run `cnlab labs validate` to list the labs');
   const access = flags.kubeconfig ? { provider: 'kubeconfig' as const, kubeconfig: flags.kubeconfig, ...(flags.context ? { context: flags.context } : {}) } : await readRecord();
-  if (!access) throw new CnlabError('no cluster is up', 'run `cnlab cluster up`, or name a cluster with --kubeconfig');
-  const kc = loadKubeConfig(access);
+  if (!access) throw new CnlabError('no cluster is up', 'run `cnlab cluster up`, or name a cluster with --kubeconfig', { exitCode: GRADE_EXIT.unavailable });
+  let kc;
+  try {
+    kc = loadKubeConfig(access);
+  } catch (error) {
+    throw unknownTarget(`the kubeconfig ${access.kubeconfig} cannot be used: ${(error as Error).message}`, 'name a readable kubeconfig file with --kubeconfig');
+  }
   if (flags.workshop) {
     const code = flags.workshop.toUpperCase();
     const store = await openStore();
     try {
       const found = await store.workshopByCode(code);
-      if (!found) throw new CnlabError(`no workshop with the code ${code}`, 'the code is the one `cnlab workshop create` printed');
+      if (!found) throw unknownTarget(`no workshop with the code ${code}`, 'the code is the one `cnlab workshop create` printed');
+      if (!found.labs.includes(lab.definition.id)) throw unknownTarget(`lab ${lab.definition.id} is not part of workshop ${code}`, `its labs are: ${found.labs.join(', ')}`);
       const members = await store.workshopMembers(found);
       const learners = members.map(({ learner, name }) => ({ learner, name })).sort((a, b) => a.name.localeCompare(b.name));
       const grades = await gradeLearners(kc, lab, learners);
@@ -156,9 +164,7 @@ export async function gradeCommand(flags: GradeFlags): Promise<void> {
     }
     return;
   }
-  const namespace = flags.namespace ?? (await learnerNamespace(kc, String(flags.learner), lab.definition.id));
-  if (!namespace) throw new CnlabError(`learner ${flags.learner} has no namespace for lab ${lab.definition.id}`, 'the learner has to open the lab once');
-  const result = await gradeNamespace(kc, lab, namespace);
+  const result = flags.namespace ? await gradeNamespace(kc, lab, flags.namespace) : await gradeLearner(kc, lab, String(flags.learner));
   out(`${formatGrade(result, lab.definition.title, flags.format)}\n`);
   if (!result.passed) process.exitCode = 1;
 }

@@ -46,7 +46,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({ loggerInstance: options.logger, disableRequestLogging: true });
   await registerIdentity(app, options.cookieSecret);
   await app.register(fastifyWebsocket, { options: { maxPayload: MAX_FRAME_BYTES } });
-  registerSessionRoutes(app, options.sessions);
+  registerSessionRoutes(app, options.sessions, options.labs);
   registerTerminalSocket(app, options.sessions, options.grader.events);
   registerLabRoutes(app, options.sessions, options.grader, options.labs);
   registerProgressRoutes(app, options.store, options.sessions, options.labs, options.quizzes);

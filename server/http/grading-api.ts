@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { CnlabError } from '../errors.ts';
-import { gradeNamespace } from '../labs/grade.ts';
+import { GRADE_EXIT, gradeNamespace, LabError } from '../labs/grade.ts';
 import type { Lab } from '../labs/load.ts';
 import { gradeJson } from '../labs/report.ts';
 
@@ -29,8 +29,9 @@ export function registerGradingApi(app: FastifyInstance, kc: KubeConfig, labs: R
       return gradeJson(await gradeNamespace(kc, lab, body.data.namespace), lab.definition.title);
     } catch (error) {
       if (!(error instanceof CnlabError)) throw error;
-      // 2: the cluster is unavailable; 3: the lab cannot be graded as written.
-      return reply.code(error.exitCode === 2 ? 503 : error.exitCode === 3 ? 500 : 404).send({ error: error.message });
+      // 2: the cluster is unavailable; a lab that cannot be graded as written is the server's fault, not the caller's.
+      if (error instanceof LabError) return reply.code(500).send({ error: error.message });
+      return reply.code(error.exitCode === GRADE_EXIT.unavailable ? 503 : 404).send({ error: error.message });
     }
   });
 }

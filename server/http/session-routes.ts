@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import type { Lab } from '../labs/load.ts';
 import { SandboxUnavailableError, type Session, type SessionManager, SessionsFullError } from '../sessions/manager.ts';
+import { GENERAL_SESSION } from '../shared/names.ts';
 import { displayNameSchema, ensureLearner, learnerOf, setLearner } from './identity.ts';
 
 /** The session named in the URL, if it belongs to the learner asking; anyone else's reads as unknown. */
@@ -12,10 +14,25 @@ export function ownSession(request: FastifyRequest<{ Params: { id: string } }>, 
 
 const labSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a lab id is lowercase letters, digits and dashes');
 
-export function registerSessionRoutes(app: FastifyInstance, sessions: SessionManager): void {
+/** A session as its learner sees it in "Your sessions": what it is for and how recently it was used. */
+function describe(session: Session, labs: ReadonlyMap<string, Lab>) {
+  const title = session.lab === GENERAL_SESSION ? 'Lessons without a lab' : (labs.get(session.lab)?.definition.title ?? session.lab);
+  return {
+    id: session.id,
+    lab: session.lab,
+    title,
+    namespace: session.namespace,
+    openedAt: session.openedAt.toISOString(),
+    lastInputAt: new Date(session.lastInput).toISOString(),
+    expiresAt: session.expiresAt.toISOString(),
+  };
+}
+
+export function registerSessionRoutes(app: FastifyInstance, sessions: SessionManager, labs: ReadonlyMap<string, Lab>): void {
   app.get('/api/me', async (request, reply) => {
     const learner = ensureLearner(request, reply);
-    return { name: learner.name ?? null };
+    // The id is what an instructor or a script names the learner by (`cnlab grade --learner`).
+    return { id: learner.id, name: learner.name ?? null };
   });
 
   app.put('/api/me', async (request, reply) => {
@@ -34,11 +51,20 @@ export function registerSessionRoutes(app: FastifyInstance, sessions: SessionMan
       const session = await sessions.open(learner.id, body.data.lab);
       return reply.code(201).send({ id: session.id, namespace: session.namespace, lab: session.lab, expiresAt: session.expiresAt.toISOString() });
     } catch (error) {
-      if (error instanceof SessionsFullError) return reply.code(429).header('retry-after', '60').send({ error: error.message });
+      if (error instanceof SessionsFullError) {
+        // The learner's own sessions, least recently used first, so the page can offer to end one.
+        const mine = sessions.sessionsOf(learner.id).map((session) => describe(session, labs));
+        return reply.code(429).header('retry-after', '60').send({ error: error.message, sessions: mine });
+      }
       if (error instanceof SandboxUnavailableError) return reply.code(503).send({ error: error.message });
       request.log.error({ err: error }, 'could not open a session');
       return reply.code(503).send({ error: `the lab cluster could not prepare your namespace (${(error as Error).message}); try again in a moment` });
     }
+  });
+
+  app.get('/api/sessions', async (request) => {
+    const learner = learnerOf(request);
+    return { sessions: learner ? sessions.sessionsOf(learner.id).map((session) => describe(session, labs)) : [] };
   });
 
   app.delete<{ Params: { id: string } }>('/api/sessions/:id', async (request, reply) => {

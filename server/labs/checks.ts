@@ -1,5 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { CheckResult } from '../shared/grades.ts';
+import { counted, thereAre } from '../shared/words.ts';
 
 // What a lab's own checks.ts is written against (labs/README.md).
 export type { CheckResult } from '../shared/grades.ts';
@@ -14,7 +15,19 @@ import { matchesSelector, parseSelector } from './selector.ts';
 export type Snapshot = {
   objects(kind: string): KubernetesObject[];
   access(key: string): boolean | undefined;
+  /** "There is no Deployment named api in your namespace yet", in the words of whoever reads the grade. */
+  missing(kind: string, name: string): CheckResult;
 };
+
+/**
+ * Who reads a grade: the learner ("your namespace") or an instructor or script grading someone
+ * else's work (the namespace by name).
+ */
+export type Reader = 'learner' | 'instructor';
+
+export const missingIn =
+  (namespace: string, reader: Reader) =>
+  (kind: string, name: string): CheckResult => ({ ok: false, message: `there is no ${kind} named ${name} in ${reader === 'learner' ? 'your namespace' : `namespace ${namespace}`} yet` });
 
 export type CustomCheck = (snapshot: Snapshot) => CheckResult | Promise<CheckResult>;
 
@@ -47,19 +60,6 @@ export function kindsRead(check: Check): string[] {
 
 const show = (value: unknown) => (value === undefined ? 'not set' : typeof value === 'string' ? `"${value}"` : JSON.stringify(value));
 
-/** "1 Pod", "2 Pods", "2 Ingresses", "2 NetworkPolicies", "2 Endpoints". */
-export function plural(n: number, word: string): string {
-  if (n === 1 || word === 'Endpoints') return `${n} ${word}`;
-  if (/[^aeiou]y$/.test(word)) return `${n} ${word.slice(0, -1)}ies`;
-  return `${n} ${word}${/(s|x|ch|sh)$/.test(word) ? 'es' : 's'}`;
-}
-
-/** "there is 1 Pod", "there are 2 Pods", "there are no Pods". */
-export function thereAre(n: number, word: string): string {
-  if (n === 0) return `there are no ${plural(2, word).replace(/^2 /, '')}`;
-  return `there ${n === 1 ? 'is' : 'are'} ${plural(n, word)}`;
-}
-
 /** What an item of a list is called in a sentence: its name if it has one, else its position. */
 function itemName(item: unknown, index: number): string {
   const name = (item as { name?: unknown } | null)?.name;
@@ -88,7 +88,7 @@ export function testCondition(value: unknown, c: Condition, subject: string): Ch
   if (c.length !== undefined) {
     const n = Array.isArray(value) ? value.length : 0;
     const ok = Array.isArray(value) ? n === c.length : c.length === 0 && value === undefined;
-    const has = Array.isArray(value) || value === undefined ? plural(n, 'item') : show(value);
+    const has = Array.isArray(value) || value === undefined ? counted(n, 'item') : show(value);
     return { ok, message: ok ? `${what} has ${has}` : `${what} has ${has}; the task asks for ${asked(`exactly ${c.length}`)}` };
   }
   if (c.exists !== undefined) {
@@ -124,7 +124,6 @@ function find(snapshot: Snapshot, ref: string): { kind: string; name: string; ob
   return { kind, name, object: snapshot.objects(kind).find((object) => object.metadata?.name === name) };
 }
 
-const missing = (kind: string, name: string): CheckResult => ({ ok: false, message: `there is no ${kind} named ${name} in your namespace yet` });
 
 /** The pod spec inside a Pod, a workload's template or a CronJob's job template. */
 function podSpec(object: KubernetesObject): Record<string, unknown> | undefined {
@@ -150,7 +149,7 @@ function isReady(kind: string, object: KubernetesObject): { ok: boolean; state: 
   const ready = status.readyReplicas ?? 0;
   const updated = status.updatedReplicas ?? 0;
   const ok = observed >= generation && ready === wanted && updated === wanted && (status.replicas ?? 0) === wanted;
-  return { ok, state: `${ready} of ${plural(wanted, 'replica')} ready${updated < wanted ? `, ${updated} updated` : ''}` };
+  return { ok, state: `${ready} of ${counted(wanted, 'replica')} ready${updated < wanted ? `, ${updated} updated` : ''}` };
 }
 
 /** Evaluates one check against the snapshot. */
@@ -158,7 +157,7 @@ export async function evaluate(check: Check, snapshot: Snapshot, custom: (name: 
   switch (check.check) {
     case 'exists': {
       const { kind, name, object } = find(snapshot, check.object);
-      return object ? { ok: true, message: `${kind} ${name} exists` } : missing(kind, name);
+      return object ? { ok: true, message: `${kind} ${name} exists` } : snapshot.missing(kind, name);
     }
     case 'absent': {
       const { kind, name, object } = find(snapshot, check.object);
@@ -166,11 +165,11 @@ export async function evaluate(check: Check, snapshot: Snapshot, custom: (name: 
     }
     case 'field': {
       const { kind, name, object } = find(snapshot, check.object);
-      return object ? testCondition(valueAt(object, check.path), check, `${kind} ${name}`) : missing(kind, name);
+      return object ? testCondition(valueAt(object, check.path), check, `${kind} ${name}`) : snapshot.missing(kind, name);
     }
     case 'containers': {
       const { kind, name, object } = find(snapshot, check.object);
-      if (!object) return missing(kind, name);
+      if (!object) return snapshot.missing(kind, name);
       const spec = podSpec(object);
       const containers = [
         ...(check.of !== 'initContainers' ? ((spec?.containers as object[] | undefined) ?? []) : []),
@@ -198,13 +197,13 @@ export async function evaluate(check: Check, snapshot: Snapshot, custom: (name: 
     }
     case 'ready': {
       const { kind, name, object } = find(snapshot, check.object);
-      if (!object) return missing(kind, name);
+      if (!object) return snapshot.missing(kind, name);
       const { ok, state } = isReady(kind, object);
       return { ok, message: ok ? `${kind} ${name} is rolled out: ${state}` : `${kind} ${name} is not fully rolled out yet: ${state}` };
     }
     case 'jobComplete': {
       const { kind, name, object } = find(snapshot, check.object);
-      if (!object) return missing(kind, name);
+      if (!object) return snapshot.missing(kind, name);
       const conditions = (valueAt(object, 'status.conditions') as Array<{ type: string; status: string }> | undefined) ?? [];
       if (conditions.some((c) => c.type === 'Complete' && c.status === 'True')) return { ok: true, message: `Job ${name} completed` };
       if (conditions.some((c) => c.type === 'Failed' && c.status === 'True')) return { ok: false, message: `Job ${name} failed; the task asks for it to complete` };
@@ -212,7 +211,7 @@ export async function evaluate(check: Check, snapshot: Snapshot, custom: (name: 
     }
     case 'serviceEndpoints': {
       const { name, object } = find(snapshot, check.object);
-      if (!object) return missing('Service', name);
+      if (!object) return snapshot.missing('Service', name);
       const ready = snapshot
         .objects('EndpointSlice')
         .filter((slice) => slice.metadata?.labels?.['kubernetes.io/service-name'] === name)
@@ -220,7 +219,7 @@ export async function evaluate(check: Check, snapshot: Snapshot, custom: (name: 
       const ok = ready.length >= check.atLeast;
       const selector = valueAt(object, 'spec.selector') as Record<string, string> | undefined;
       const hint = ready.length === 0 ? `; its selector ${selector ? JSON.stringify(selector) : '(none)'} matches no ready pod` : '';
-      return { ok, message: ok ? `Service ${name} has ${plural(ready.length, 'ready endpoint')}` : `Service ${name} has ${plural(ready.length, 'ready endpoint')}; the task asks for at least ${check.atLeast}${hint}` };
+      return { ok, message: ok ? `Service ${name} has ${counted(ready.length, 'ready endpoint')}` : `Service ${name} has ${counted(ready.length, 'ready endpoint')}; the task asks for at least ${check.atLeast}${hint}` };
     }
     case 'ingressRoute': {
       const wanted = `${check.host ?? '*'}${check.path} → ${check.service}:${check.port}`;
@@ -251,10 +250,10 @@ export async function evaluate(check: Check, snapshot: Snapshot, custom: (name: 
     }
     case 'rolledOut': {
       const { name, object } = find(snapshot, check.object);
-      if (!object) return missing('Deployment', name);
+      if (!object) return snapshot.missing('Deployment', name);
       const revisions = snapshot.objects('ReplicaSet').filter((rs) => rs.metadata?.ownerReferences?.some((owner) => owner.kind === 'Deployment' && owner.name === name)).length;
       const ok = revisions >= check.revisionsAtLeast;
-      return { ok, message: ok ? `Deployment ${name} has ${plural(revisions, 'revision')}` : `Deployment ${name} has ${plural(revisions, 'revision')}; the task asks for at least ${check.revisionsAtLeast} (change its pod template to roll out a new one)` };
+      return { ok, message: ok ? `Deployment ${name} has ${counted(revisions, 'revision')}` : `Deployment ${name} has ${counted(revisions, 'revision')}; the task asks for at least ${check.revisionsAtLeast} (change its pod template to roll out a new one)` };
     }
     case 'custom':
       return (await custom(check.name))(snapshot);

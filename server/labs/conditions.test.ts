@@ -7,14 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import { evaluate, plural, type Snapshot, testCondition, thereAre } from './checks.ts';
+import { counted, thereAre } from '../shared/words.ts';
+import { evaluate, missingIn, type Snapshot, testCondition } from './checks.ts';
 import { gradeLab, LabError } from './grade.ts';
 import { check as checkSchema, condition, lab as labSchema } from './schema.ts';
 
 const pod = (name: string, containers: Array<Record<string, unknown>>, volumes: Array<Record<string, unknown>> = []): KubernetesObject =>
   ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: name } }, spec: { containers, volumes } }) as KubernetesObject;
 
-const snapshotOf = (objects: KubernetesObject[]): Snapshot => ({ objects: (kind) => objects.filter((object) => object.kind === kind), access: () => undefined });
+const snapshotOf = (objects: KubernetesObject[]): Snapshot => ({ objects: (kind) => objects.filter((object) => object.kind === kind), access: () => undefined, missing: missingIn('lab-test', 'learner') });
 const grade = (input: unknown, objects: KubernetesObject[]) => evaluate(checkSchema.parse(input), snapshotOf(objects), async () => () => ({ ok: true, message: '' }));
 
 test('a [name=...] path finds the container by name, in either order', async () => {
@@ -61,7 +62,7 @@ test('counts read as English: there is 1 Pod, there are 2 Pods', async () => {
   assert.equal(thereAre(1, 'Pod'), 'there is 1 Pod');
   assert.equal(thereAre(2, 'Pod'), 'there are 2 Pods');
   assert.equal(thereAre(0, 'NetworkPolicy'), 'there are no NetworkPolicies');
-  assert.equal(plural(2, 'Ingress'), '2 Ingresses');
+  assert.equal(counted(2, 'Ingress'), '2 Ingresses');
   const count = { check: 'count', kind: 'Pod', selector: 'app in (web,api)', equals: 2 };
   assert.deepEqual(await grade(count, [pod('web', []), pod('db', [])]), { ok: false, message: 'there is 1 Pod with labels app in (web,api); the task asks for exactly 2' });
   assert.deepEqual(await grade(count, [pod('web', []), pod('api', [])]), { ok: true, message: 'there are 2 Pods with labels app in (web,api)' });

@@ -62,7 +62,8 @@ test('an untouched lab exits 1, and JSON follows the versioned schema', async ()
   assert.equal(body.schema, GRADE_SCHEMA);
   assert.equal(body.passed, false);
   assert.deepEqual(body.tasks.map((task) => [task.id, task.passed]), [['deploy', false], ['expose', false]]);
-  assert.ok(body.tasks[0]?.checks.some((check) => check.message === 'there is no Deployment named api in your namespace yet'));
+  // An instructor's report names the namespace: it is not the reader's own.
+  assert.ok(body.tasks[0]?.checks.some((check) => check.message === 'there is no Deployment named api in namespace untouched yet'));
 });
 
 test('JUnit output parses, with one failing test case per unfinished task', async () => {
@@ -75,15 +76,33 @@ test('JUnit output parses, with one failing test case per unfinished task', asyn
   assert.equal(parsed.testsuites.failures, '2');
   assert.equal(parsed.testsuites.testsuite.id, 'service-endpoints');
   assert.deepEqual(parsed.testsuites.testsuite.testcase.map((testcase) => testcase.classname), ['service-endpoints.deploy', 'service-endpoints.expose']);
-  assert.equal(parsed.testsuites.testsuite.testcase[0]?.failure?.message, 'there is no Deployment named api in your namespace yet');
+  assert.equal(parsed.testsuites.testsuite.testcase[0]?.failure?.message, 'there is no Deployment named api in namespace untouched yet');
 });
 
-test('an unknown namespace or lab is an error with what to do', async () => {
+test('a wrong command exits 3, never 1: an unknown namespace, lab or learner, or bad usage', async () => {
   const missing = await grade('nowhere');
-  assert.equal(missing.code, 1);
+  assert.equal(missing.code, 3);
   assert.match(missing.stderr, /namespace nowhere does not exist/);
   const unknown = await cli('grade', '--lab', 'nope', '--namespace', 'solved');
+  assert.equal(unknown.code, 3);
   assert.match(unknown.stderr, /no lab named nope/);
+  const learner = await cli('grade', '--lab', 'service-endpoints', '--learner', 'nobody');
+  assert.equal(learner.code, 3);
+  assert.match(learner.stderr, /learner nobody has no namespace for lab service-endpoints/);
+  for (const args of [['--namespace', 'solved'], ['--lab', 'service-endpoints'], ['--lab', 'service-endpoints', '--namespace', 'solved', '--format', 'xml'], ['--lab', 'service-endpoints', '--namespace', 'solved', '--learner', 'ada']]) {
+    const usage = await cli('grade', ...args);
+    assert.equal(usage.code, 3, `${args.join(' ')}: ${usage.stderr}`);
+  }
+  const help = await cli('grade', '--help');
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /Exit codes:\n {2}0 +every task passes.*\n {2}1 +some task does not pass\n {2}2 +the cluster is unavailable.*\n {2}3 +usage, or an unknown lab, learner, namespace or workshop/s);
+});
+
+test('a learner is graded by id, in an instructor\'s words', async () => {
+  const result = await cli('grade', '--lab', 'service-endpoints', '--learner', 'bob');
+  assert.equal(result.code, 1);
+  assert.match(result.stdout, /in namespace untouched: not done yet\n.*\n {6}there is no Deployment named api in namespace untouched yet/);
+  assert.doesNotMatch(result.stdout, /your namespace/);
 });
 
 test('a workshop is graded in one run: a JUnit suite per learner, and one who never opened the lab fails', async () => {
@@ -114,7 +133,19 @@ test('a workshop is graded in one run: a JUnit suite per learner, and one who ne
   const text = await cli('grade', '--lab', 'service-endpoints', '--workshop', code);
   assert.match(text.stdout, /Friday class \(\w+\), Expose a Deployment with a Service \(service-endpoints\): 1 of 3 learners pass/);
   const unknown = await cli('grade', '--lab', 'service-endpoints', '--workshop', 'NOPE42');
+  assert.equal(unknown.code, 3);
   assert.match(unknown.stderr, /no workshop with the code NOPE42/);
+  // A lab the workshop does not cover is refused, not graded as if it were.
+  const outside = await cli('grade', '--lab', 'network-policy', '--workshop', code);
+  assert.equal(outside.code, 3);
+  assert.match(outside.stderr, /lab network-policy is not part of workshop \w+\n {2}what to do: its labs are: service-endpoints/);
+});
+
+test('no cluster at all exits 2, as an unreachable one does', async () => {
+  const empty = await mkdtemp(join(tmpdir(), 'cnlab-nocluster-'));
+  const result = await run(process.execPath, [join(projectRoot, 'server', 'cli.ts'), 'grade', '--lab', 'service-endpoints', '--namespace', 'solved'], { env: { ...env, CNLAB_STATE_DIR: empty } });
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(result.stderr, /no cluster is up/);
 });
 
 test('a cluster that cannot be reached exits 2: unavailable, not failed', async () => {

@@ -5,8 +5,9 @@ import { AuthorizationV1Api, CoreV1Api, type KubeConfig, type KubernetesObject }
 import { CnlabError } from '../errors.ts';
 import type { LabResult } from '../shared/grades.ts';
 import { labKinds as kinds } from '../shared/kinds.ts';
-import { accessKey, type CustomCheck, evaluate, kindsRead, type Snapshot } from './checks.ts';
+import { accessKey, type CustomCheck, evaluate, kindsRead, missingIn, type Reader, type Snapshot } from './checks.ts';
 import type { Lab } from './load.ts';
+import { learnerNamespace } from '../sessions/provision.ts';
 import { LABELS, MANAGED_BY, ownerLabel } from '../shared/names.ts';
 import { listRaw } from './read-raw.ts';
 import type { LearnerGrade } from './report.ts';
@@ -28,12 +29,12 @@ export class LabError extends CnlabError {
  * reviews) and evaluates every check against that one snapshot. Nothing is written, nothing the
  * learner controls is executed.
  */
-export async function gradeLab(kc: KubeConfig, lab: Lab, namespace: string): Promise<LabResult> {
+export async function gradeLab(kc: KubeConfig, lab: Lab, namespace: string, reader: Reader = 'learner'): Promise<LabResult> {
   const checks = lab.definition.tasks.flatMap((task) => task.checks);
   const id = lab.definition.id;
   const unknown = [...new Set(checks.flatMap(kindsRead))].find((kind) => !kinds[kind]);
   if (unknown) throw new LabError(id, `its checks name the kind ${unknown}, which the grader does not know`);
-  const snapshot = await readSnapshot(kc, namespace, checks);
+  const snapshot = await readSnapshot(kc, namespace, checks, reader);
   const customModule = join(lab.dir, 'checks.ts');
   const custom = async (name: string): Promise<CustomCheck> => {
     if (!existsSync(customModule)) throw new Error(`it names the custom check ${name} but has no checks.ts`);
@@ -63,18 +64,41 @@ export async function gradeLab(kc: KubeConfig, lab: Lab, namespace: string): Pro
 }
 
 /**
- * Grades a namespace for the CLI and the grading API: a namespace that does not exist is an
- * error, a cluster that cannot be reached says so instead of failing the learner (exit 2), and
- * a lab that cannot be graded as written is a lab error (exit 3).
+ * `cnlab grade`'s exit codes: 0 every task passes, 1 some do not, 2 the cluster is unavailable
+ * (nothing was graded), 3 the command was wrong (usage, or an unknown lab, learner, namespace or
+ * workshop) or the lab cannot be graded as written (a LabError): a script can tell a learner's
+ * failure from its own mistake or the author's.
+ */
+export const GRADE_EXIT = { passed: 0, failed: 1, unavailable: 2, usage: 3 } as const;
+
+/** What was asked for does not exist: the caller's mistake, not the learner's failure. */
+export const unknownTarget = (message: string, hint: string) => new CnlabError(message, hint, { exitCode: GRADE_EXIT.usage });
+
+/**
+ * Grades a namespace for the CLI and the grading API (an instructor's or a script's reading): a
+ * namespace that does not exist is an error, a cluster that cannot be reached says so instead
+ * of failing the learner (exit 2), and a lab that cannot be graded as written is a lab error.
  */
 export async function gradeNamespace(kc: KubeConfig, lab: Lab, namespace: string): Promise<LabResult> {
   try {
     await kc.makeApiClient(CoreV1Api).readNamespace({ name: namespace });
-    return await gradeLab(kc, lab, namespace);
+    return await gradeLab(kc, lab, namespace, 'instructor');
   } catch (error) {
-    if ((error as { code?: number }).code === 404) throw new CnlabError(`namespace ${namespace} does not exist`, 'check the name with `kubectl get namespaces`');
+    if ((error as { code?: number }).code === 404) throw unknownTarget(`namespace ${namespace} does not exist`, 'check the name with `kubectl get namespaces`');
     throw unavailable(error);
   }
+}
+
+/** Grades a learner's namespace for a lab, found by its owner label. */
+export async function gradeLearner(kc: KubeConfig, lab: Lab, learner: string): Promise<LabResult> {
+  let namespace: string | undefined;
+  try {
+    namespace = await learnerNamespace(kc, learner, lab.definition.id);
+  } catch (error) {
+    throw unavailable(error);
+  }
+  if (!namespace) throw unknownTarget(`learner ${learner} has no namespace for lab ${lab.definition.id}`, 'the id is on the learner\'s progress page; they have to open the lab once');
+  return gradeNamespace(kc, lab, namespace);
 }
 
 // Enough to keep the API server busy without queueing a workshop's worth of requests at once.
@@ -95,7 +119,7 @@ export async function gradeLearners(kc: KubeConfig, lab: Lab, learners: Array<{ 
     const worker = async () => {
       for (const [, grade] of queue) {
         const namespace = byOwner.get(ownerLabel(grade.learner));
-        if (namespace) grade.result = await gradeLab(kc, lab, namespace);
+        if (namespace) grade.result = await gradeLab(kc, lab, namespace, 'instructor');
       }
     };
     await Promise.all(Array.from({ length: WORKSHOP_GRADINGS_AT_ONCE }, worker));
@@ -108,10 +132,10 @@ export async function gradeLearners(kc: KubeConfig, lab: Lab, learners: Array<{ 
 function unavailable(error: unknown): CnlabError {
   if (error instanceof CnlabError) return error;
   const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string | number }).code ?? (error as Error).message;
-  return new CnlabError(`the cluster is unavailable (${String(cause)}): nothing was graded`, 'try again in a moment', { exitCode: 2 });
+  return new CnlabError(`the cluster is unavailable (${String(cause)}): nothing was graded`, 'try again in a moment', { exitCode: GRADE_EXIT.unavailable });
 }
 
-export async function readSnapshot(kc: KubeConfig, namespace: string, checks: Check[]): Promise<Snapshot> {
+export async function readSnapshot(kc: KubeConfig, namespace: string, checks: Check[], reader: Reader = 'learner'): Promise<Snapshot> {
   const wanted = [...new Set(checks.flatMap(kindsRead))].filter((kind) => kinds[kind]);
   const accessChecks = checks.filter((check): check is Extract<Check, { check: 'access' }> => check.check === 'access');
   const authorization = kc.makeApiClient(AuthorizationV1Api);
@@ -140,5 +164,5 @@ export async function readSnapshot(kc: KubeConfig, namespace: string, checks: Ch
   ]);
   const byKind = new Map<string, KubernetesObject[]>(lists);
   const access = new Map<string, boolean>(reviews);
-  return { objects: (kind) => byKind.get(kind) ?? [], access: (key) => access.get(key) };
+  return { objects: (kind) => byKind.get(kind) ?? [], access: (key) => access.get(key), missing: missingIn(namespace, reader) };
 }

@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { GENERAL_SESSION } from '../shared/names.ts';
 import { loadLab, loadLabs } from './load.ts';
 import { LabsInvalid } from './problems.ts';
 
@@ -78,6 +79,11 @@ test('the id must match the folder, and solution.sh must exist', async () => {
   await mkdir(dir);
   await writeFile(join(dir, 'lab.yaml'), valid);
   await assert.rejects(loadLab(dir), /solution\.sh:1:1: every lab needs solution\.sh/);
+});
+
+test('no lab may take the id of the lessons\' general terminal', async () => {
+  const error = await failure({ 'lab.yaml': valid.replace('id: sample', `id: ${GENERAL_SESSION}`) }, GENERAL_SESSION);
+  assert.match(error.message, /names the terminal of lessons without a lab/);
 });
 
 test('setup manifests are checked too, with their own line', async () => {

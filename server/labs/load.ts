@@ -5,6 +5,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { LineCounter, parseAllDocuments, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { projectRoot } from '../paths.ts';
+import { GENERAL_SESSION } from '../shared/names.ts';
 import { lintDefinition, lintSetupObject } from './lint.ts';
 import { describePath, LabsInvalid, type Locate, locator, type Problem } from './problems.ts';
 import { type LabDefinition, knownFields, lab as labSchema } from './schema.ts';
@@ -114,6 +115,7 @@ export async function readLab(dir: string): Promise<LabRead> {
     for (const finding of lintDefinition(read.raw)) problems.push({ file, ...locate(finding.path, finding.offset === undefined ? {} : { offset: finding.offset }), message: finding.message });
     const folder = dir.split('/').at(-1);
     if (data && data.id !== folder) problems.push({ file, ...locate(['id']), message: `id "${data.id}" must match the folder name "${folder}"` });
+    if (data?.id === GENERAL_SESSION) problems.push({ file, ...locate(['id']), message: `the id "${GENERAL_SESSION}" names the terminal of lessons without a lab: choose another` });
     if (data) read.lab = { definition: data, dir, setup: [], solution: '' };
   }
   const solution = join(dir, 'solution.sh');

@@ -1,4 +1,5 @@
 import type { LabResult } from '../shared/grades.ts';
+import { counted } from '../shared/words.ts';
 import type { Lab } from './load.ts';
 
 // How a grade leaves the platform: words for a person, JSON for a program, JUnit for CI. The JSON
@@ -117,7 +118,7 @@ export function formatWorkshopGrade(grades: LearnerGrade[], workshop: { code: st
     case 'text': {
       const passing = grades.filter((grade) => grade.result?.passed).length;
       return [
-        `${workshop.title} (${workshop.code}), ${title} (${lab.definition.id}): ${passing} of ${grades.length} learners pass`,
+        `${workshop.title} (${workshop.code}), ${title} (${lab.definition.id}): ${passing} of ${counted(grades.length, 'learner')} ${passing === 1 ? 'passes' : 'pass'}`,
         ...grades.map((grade) => (grade.result ? text(grade.result, grade.name) : `${grade.name}: has not opened this lab yet`)),
       ].join('\n');
     }

@@ -31,6 +31,7 @@ export type Session = {
   lab: string;
   namespace: string;
   expiresAt: Date;
+  openedAt: Date;
   lastInput: number;
   terminal: Terminal;
   /** Host uid of the shell (root server) or the slot it would use. */
@@ -166,6 +167,11 @@ export class SessionManager {
     session.lastInput = Date.now();
   }
 
+  /** The learner's open sessions, the least recently used first: the one to end to make room. */
+  sessionsOf(learner: string): Session[] {
+    return [...this.#sessions.values()].filter((session) => session.learner === learner && !session.terminal.exited).sort((a, b) => a.lastInput - b.lastInput);
+  }
+
   /** The learner's open terminal for a lab, if they have one. */
   liveSession(learner: string, lab: string): Session | undefined {
     return [...this.#sessions.values()].find((session) => session.learner === learner && session.lab === lab && !session.terminal.exited);
@@ -290,6 +296,7 @@ export class SessionManager {
         lab,
         namespace,
         expiresAt,
+        openedAt: new Date(),
         lastInput: Date.now(),
         slot,
         tried: false,

@@ -252,6 +252,20 @@ test("a learner's progress is theirs alone", async () => {
   assert.equal((await fetch(`${platform.url}/api/sessions/${b.id}/solution`, { headers: { cookie: a.learner.cookie } })).status, 404);
 });
 
+test("A's list of sessions and lab record hold only A's, and A cannot end B's session", async () => {
+  const get = async (path: string, cookie: string) => (await fetch(`${platform.url}${path}`, { headers: { cookie } })).json() as Promise<Record<string, unknown>>;
+  const listed = ((await get('/api/sessions', a.learner.cookie)).sessions as Array<{ id: string }>).map((session) => session.id);
+  assert.ok(listed.includes(a.id) && !listed.includes(b.id), JSON.stringify(listed));
+  assert.equal((await fetch(`${platform.url}/api/sessions/${b.id}`, { method: 'DELETE', headers: { cookie: a.learner.cookie } })).status, 404);
+  assert.match(await b.shell.exec('echo still-$((6*7))'), /still-42/);
+  // B's gradings of a lab show on B's lab page, never on A's.
+  const opened = await b.learner.openSession('service-endpoints');
+  assert.equal(opened.status, 201);
+  assert.equal((await fetch(`${platform.url}/api/sessions/${opened.body.id}/grade`, { method: 'POST', headers: { cookie: b.learner.cookie } })).status, 200);
+  assert.deepEqual(((await get('/api/progress/labs/service-endpoints', b.learner.cookie)).tasks as Array<{ task: string }>).map((task) => task.task).sort(), ['deploy', 'expose']);
+  assert.deepEqual((await get('/api/progress/labs/service-endpoints', a.learner.cookie)).tasks, []);
+});
+
 test("a workshop's instructor routes: without the token nobody resets or watches a learner; with it, watching is read-only", async () => {
   const created = await platform.cli('workshop', 'create', '--title', 'Security class', '--labs', 'service-endpoints');
   const code = /join code:\s+(\w+)/.exec(created.stdout)?.[1] ?? '';

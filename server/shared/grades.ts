@@ -5,3 +5,12 @@
 export type CheckResult = { ok: boolean; message: string };
 export type TaskResult = { id: string; title: string; passed: boolean; checks: CheckResult[] };
 export type LabResult = { lab: string; namespace: string; passed: boolean; tasks: TaskResult[]; gradedAt: string };
+
+/** A learner's lab as the store remembers it, for the lab page on load: each task's latest check and when it last passed. */
+export type LabState = {
+  lab: string;
+  completedAt: string | null;
+  tasks: Array<{ task: string; passed: boolean; messages: string[]; at: string; lastPassedAt: string | null }>;
+  /** How many hints the learner has opened, by task. */
+  hints: Record<string, number>;
+};

@@ -14,3 +14,9 @@ export const MANAGED_BY = 'cnlab';
 
 /** Learner ids never reach the cluster: labels carry a hash of them. */
 export const ownerLabel = (learner: string) => createHash('sha256').update(learner).digest('hex').slice(0, 32);
+
+/**
+ * The session of lessons without a lab: one general-purpose namespace per learner, shared by all
+ * of them, so reading five such lessons takes one terminal and not five. No lab may take this id.
+ */
+export const GENERAL_SESSION = 'general';

@@ -52,8 +52,10 @@ export const INSTRUCTOR_REFUSED = 4401;
  * buttons talk to each other without knowing about each other.
  */
 export type PageEvents = {
-  /** The terminal opened the learner's session for the lab: the lab panel reuses it. */
-  'cnlab:session': { id: string; namespace: string };
+  /** The terminal opened the learner's session for a lab: that lab's panel reuses it. */
+  'cnlab:session': { id: string; namespace: string; lab: string };
+  /** The learner ended a session (from "Your sessions"): whatever holds it lets it go. */
+  'cnlab:session-ended': { id: string };
   /** The server graded the lab again (a `progress` frame). */
   'cnlab:progress': LabResult;
   /** An automatic grading could not reach the cluster (an `ungraded` frame): the message. */

@@ -2,7 +2,7 @@
 // connection or a server restart loses nothing), and the score once submitted. The clock is the
 // stored end time, never the browser's.
 import type { ExamScore } from '../shared/exam-score.ts';
-import type { Row, SqlConnection } from './sql-store.ts';
+import type { Row, SqlConnection } from './connection.ts';
 
 /** A drawn question and the order its choices are shown in: order[i] is the authored index at position i. */
 export type DrawnQuestion = { id: string; order: number[] };

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { CnlabError } from '../errors.ts';
-import type { SqlConnection } from './sql-store.ts';
+import type { SqlConnection } from './connection.ts';
 
 // PostgreSQL, for deployments that run several server instances against one database. An
 // advisory lock makes instances that start together apply the schema steps once.

@@ -1,24 +1,23 @@
 import { type ExamAttempts, SqlExamAttempts } from './exam-attempts.ts';
+import type { Row, SqlConnection } from './connection.ts';
 import { migrations } from './migrations.ts';
-import type { CheckRun, JoinResult, LabProgress, LearnerExport, LearnerProgress, ProgressStore, QuizAnswer, QuizProgress, Workshop, WorkshopMember } from './store.ts';
+import type {
+  CheckRun,
+  CountedAnswer,
+  JoinResult,
+  LabProgress,
+  LabState,
+  LearnerExport,
+  LearnerProgress,
+  ProgressStore,
+  QuizAnswer,
+  QuizProgress,
+  Workshop,
+  WorkshopMember,
+} from './store.ts';
 
 // The progress store in SQL both SQLite and PostgreSQL accept (`?` placeholders; the PostgreSQL
 // adapter numbers them). A backend is only a connection: how to query, how to run a transaction.
-
-export type Row = Record<string, unknown>;
-export type Queries = {
-  rows(sql: string, params?: unknown[]): Promise<Row[]>;
-  execute(sql: string, params?: unknown[]): Promise<void>;
-};
-
-export type SqlConnection = {
-  rows(sql: string, params?: unknown[]): Promise<Row[]>;
-  /** Runs `work` in one transaction: all of it is written, or none. */
-  transaction(work: (tx: Queries) => Promise<void>): Promise<void>;
-  /** A statement that, inside the migration transaction, keeps other instances out. */
-  migrationLock?: string;
-  close(): Promise<void>;
-};
 
 const iso = (at: unknown) => new Date(Number(at)).toISOString();
 const LEARNER_TABLES = ['check_runs', 'hints_used', 'labs_completed', 'lessons_read', 'quiz_answers', 'workshop_members', 'exam_answers', 'exam_attempts'];
@@ -166,17 +165,60 @@ export class SqlProgressStore implements ProgressStore {
     return this.#db.transaction(({ execute }) => execute('INSERT INTO lessons_read (learner, lesson, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [learner, lesson, Date.now()]));
   }
 
-  recordQuizAnswer(answer: QuizAnswer): Promise<void> {
-    return this.#db.transaction(({ execute }) =>
-      execute('INSERT INTO quiz_answers (learner, lesson, question, choices, correct, at) VALUES (?, ?, ?, ?, ?, ?)', [
+  async recordQuizAnswer(answer: QuizAnswer): Promise<CountedAnswer> {
+    let counted: CountedAnswer = { correct: answer.correct, choices: answer.choices, counted: true };
+    await this.#db.transaction(async ({ execute, rows }) => {
+      const [first] = await rows('SELECT choices, correct FROM quiz_answers WHERE learner = ? AND lesson = ? AND question = ? ORDER BY at LIMIT 1', [answer.learner, answer.lesson, answer.question]);
+      if (first) counted = { correct: Number(first.correct) === 1, choices: JSON.parse(String(first.choices)) as number[], counted: false };
+      await execute('INSERT INTO quiz_answers (learner, lesson, question, choices, correct, at) VALUES (?, ?, ?, ?, ?, ?)', [
         answer.learner,
         answer.lesson,
         answer.question,
         JSON.stringify(answer.choices),
         answer.correct ? 1 : 0,
         Date.now(),
-      ]),
+      ]);
+    });
+    return counted;
+  }
+
+  async quizAnswers(learner: string, lesson: string): Promise<Map<string, Omit<CountedAnswer, 'counted'>>> {
+    const answers = new Map<string, Omit<CountedAnswer, 'counted'>>();
+    // Oldest first, so the first row seen for a question is the answer that counts.
+    for (const row of await this.#db.rows('SELECT question, choices, correct FROM quiz_answers WHERE learner = ? AND lesson = ? ORDER BY at', [learner, lesson])) {
+      const question = String(row.question);
+      if (!answers.has(question)) answers.set(question, { correct: Number(row.correct) === 1, choices: JSON.parse(String(row.choices)) as number[] });
+    }
+    return answers;
+  }
+
+  async labState(learner: string, lab: string): Promise<LabState> {
+    const latest = await this.#db.rows(
+      `SELECT c.task, c.passed, c.messages, c.at, s.passed_at
+       FROM check_runs c
+       JOIN (SELECT task, MAX(at) AS last_at, MAX(CASE WHEN passed = 1 THEN at ELSE NULL END) AS passed_at
+             FROM check_runs WHERE learner = ? AND lab = ? GROUP BY task) s
+         ON c.task = s.task AND c.at = s.last_at
+       WHERE c.learner = ? AND c.lab = ?`,
+      [learner, lab, learner, lab],
     );
+    const tasks = new Map<string, LabState['tasks'][number]>();
+    for (const row of latest) {
+      const task = String(row.task);
+      // Two runs of one task in the same millisecond: a failing one wins, as the cautious reading.
+      if (tasks.get(task)?.passed === false) continue;
+      tasks.set(task, {
+        task,
+        passed: Number(row.passed) === 1,
+        messages: JSON.parse(String(row.messages)) as string[],
+        at: iso(row.at),
+        lastPassedAt: row.passed_at === null || row.passed_at === undefined ? null : iso(row.passed_at),
+      });
+    }
+    const hints: Record<string, number> = {};
+    for (const row of await this.#db.rows('SELECT task, COUNT(*) AS hints FROM hints_used WHERE learner = ? AND lab = ? GROUP BY task', [learner, lab])) hints[String(row.task)] = Number(row.hints);
+    const [completed] = await this.#db.rows('SELECT at FROM labs_completed WHERE learner = ? AND lab = ?', [learner, lab]);
+    return { lab, completedAt: completed ? iso(completed.at) : null, tasks: [...tasks.values()], hints };
   }
 
   async progress(learner: string): Promise<LearnerProgress> {
@@ -195,13 +237,14 @@ export class SqlProgressStore implements ProgressStore {
     for (const row of await this.#db.rows('SELECT lab, COUNT(*) AS hints FROM hints_used WHERE learner = ? GROUP BY lab', [learner])) lab(String(row.lab)).hintsUsed = Number(row.hints);
     for (const row of await this.#db.rows('SELECT lab, at FROM labs_completed WHERE learner = ?', [learner])) lab(String(row.lab)).completedAt = iso(row.at);
     const lessonsRead = (await this.#db.rows('SELECT lesson FROM lessons_read WHERE learner = ? ORDER BY at', [learner])).map((row) => String(row.lesson));
-    // Rows come oldest first, so the last one seen for a question is its latest answer.
-    const latest = new Map<string, { lesson: string; correct: boolean }>();
+    // Rows come oldest first, so the first one seen for a question is the answer that counts.
+    const first = new Map<string, { lesson: string; correct: boolean }>();
     for (const row of await this.#db.rows('SELECT lesson, question, correct FROM quiz_answers WHERE learner = ? ORDER BY at', [learner])) {
-      latest.set(`${row.lesson}\n${row.question}`, { lesson: String(row.lesson), correct: Number(row.correct) === 1 });
+      const key = `${row.lesson}\n${row.question}`;
+      if (!first.has(key)) first.set(key, { lesson: String(row.lesson), correct: Number(row.correct) === 1 });
     }
     const quizzes = new Map<string, QuizProgress>();
-    for (const { lesson, correct } of latest.values()) {
+    for (const { lesson, correct } of first.values()) {
       const entry = quizzes.get(lesson) ?? { lesson, answered: 0, correct: 0 };
       entry.answered += 1;
       entry.correct += correct ? 1 : 0;

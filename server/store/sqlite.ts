@@ -1,7 +1,7 @@
 import { chmodSync, existsSync } from 'node:fs';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import { CnlabError } from '../errors.ts';
-import type { SqlConnection } from './sql-store.ts';
+import type { SqlConnection } from './connection.ts';
 
 // The embedded default: one SQLite file, in WAL mode so reads never wait for a write.
 // node:sqlite is synchronous on one connection, so transactions are queued one after another:

@@ -126,19 +126,48 @@ for (const [name, database] of backends) {
       await store.close();
     });
 
-    test('quiz answers: every attempt is kept, the latest answer to each question counts', async () => {
+    test('quiz answers: every attempt is kept, the first answer to each question counts', async () => {
       const store = await (await database()).open();
       const answer = (question: string, correct: boolean) => ({ learner: 'ada', lesson: 'fundamentals/pods', question, choices: [correct ? 1 : 0], correct });
-      await store.recordQuizAnswer(answer('pods-network', false));
+      assert.deepEqual(await store.recordQuizAnswer(answer('pods-network', false)), { correct: false, choices: [0], counted: true });
       await new Promise((resolve) => setTimeout(resolve, 5));
-      await store.recordQuizAnswer(answer('pods-network', true));
-      await store.recordQuizAnswer(answer('pods-probes', false));
+      // Answering again after seeing the key changes nothing: the first answer is the one that counts.
+      assert.deepEqual(await store.recordQuizAnswer(answer('pods-network', true)), { correct: false, choices: [0], counted: false });
+      await store.recordQuizAnswer(answer('pods-probes', true));
       assert.deepEqual((await store.progress('ada')).quizzes, [{ lesson: 'fundamentals/pods', answered: 2, correct: 1 }]);
+      assert.deepEqual([...(await store.quizAnswers('ada', 'fundamentals/pods'))], [
+        ['pods-network', { correct: false, choices: [0] }],
+        ['pods-probes', { correct: true, choices: [1] }],
+      ]);
       assert.deepEqual((await store.exportLearner('ada')).quizAnswers.map(({ question, correct, choices }) => ({ question, correct, choices })), [
         { question: 'pods-network', correct: false, choices: [0] },
         { question: 'pods-network', correct: true, choices: [1] },
-        { question: 'pods-probes', correct: false, choices: [0] },
+        { question: 'pods-probes', correct: true, choices: [1] },
       ]);
+      await store.close();
+    });
+
+    test("the lab page's state: each task's latest check, when it last passed, hints opened, completion", async () => {
+      const store = await (await database()).open();
+      const at = (ms: number) => new Date(Date.UTC(2026, 11, 1, 14, 0, 0) + ms);
+      assert.deepEqual(await store.labState('ada', 'deployment-rollout'), { lab: 'deployment-rollout', completedAt: null, tasks: [], hints: {} });
+      await store.recordGrading([{ ...run('ada', 'create', false), at: at(0) }, { ...run('ada', 'scale', false), at: at(0) }]);
+      await store.recordGrading([{ ...run('ada', 'create', true), at: at(60_000) }, { ...run('ada', 'scale', true), at: at(60_000) }]);
+      // The learner breaks a task that had passed: the page can say when it last passed.
+      await store.recordGrading([{ ...run('ada', 'create', true), at: at(120_000) }, { ...run('ada', 'scale', false), at: at(120_000) }]);
+      await store.recordHint('ada', 'deployment-rollout', 'scale', 0);
+      await store.recordHint('ada', 'deployment-rollout', 'scale', 1);
+      await store.recordGrading([{ ...run('grace', 'create', true), at: at(180_000) }]);
+      const state = await store.labState('ada', 'deployment-rollout');
+      assert.equal(state.completedAt, at(60_000).toISOString());
+      assert.deepEqual(state.hints, { scale: 2 });
+      assert.deepEqual(
+        state.tasks.sort((a, b) => a.task.localeCompare(b.task)),
+        [
+          { task: 'create', passed: true, messages: [], at: at(120_000).toISOString(), lastPassedAt: at(120_000).toISOString() },
+          { task: 'scale', passed: false, messages: ['scale is not done'], at: at(120_000).toISOString(), lastPassedAt: at(60_000).toISOString() },
+        ],
+      );
       await store.close();
     });
 

@@ -2,6 +2,9 @@
 // use nothing else, so every backend (SQLite by default) is interchangeable.
 import type { ExamScore } from '../shared/exam-score.ts';
 import type { ExamAttempts } from './exam-attempts.ts';
+import type { LabState } from '../shared/grades.ts';
+
+export type { LabState };
 
 export type CheckRun = {
   learner: string;
@@ -33,8 +36,11 @@ export type QuizAnswer = {
   correct: boolean;
 };
 
-/** A lesson's quiz as the learner left it: the latest answer to each question counts. */
+/** A lesson's quiz as the learner left it: the first answer to each question counts. */
 export type QuizProgress = { lesson: string; answered: number; correct: number };
+
+/** The answer that counts for a question (the learner's first), and whether it was this one. */
+export type CountedAnswer = { correct: boolean; choices: number[]; counted: boolean };
 
 export type LearnerProgress = { labs: LabProgress[]; lessonsRead: string[]; quizzes: QuizProgress[] };
 
@@ -102,9 +108,12 @@ export interface ProgressStore {
   recordGrading(runs: CheckRun[]): Promise<void>;
   recordHint(learner: string, lab: string, task: string, hint: number): Promise<void>;
   recordLessonRead(learner: string, lesson: string): Promise<void>;
-  /** Every attempt is kept; progress counts the latest answer to each question. */
-  recordQuizAnswer(answer: QuizAnswer): Promise<void>;
+  /** Every attempt is kept; progress counts the first answer to each question. */
+  recordQuizAnswer(answer: QuizAnswer): Promise<CountedAnswer>;
+  /** The learner's answers that count, for one lesson's quiz, by question. */
+  quizAnswers(learner: string, lesson: string): Promise<Map<string, Omit<CountedAnswer, 'counted'>>>;
   progress(learner: string): Promise<LearnerProgress>;
+  labState(learner: string, lab: string): Promise<LabState>;
   exportLearner(learner: string): Promise<LearnerExport>;
   /** Practice exam attempts, each answer kept as it is given. */
   readonly exams: ExamAttempts;

@@ -4,6 +4,8 @@ import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import './panel.css';
 import { type ClientFrame, dispatchPageEvent, onPageEvent, type ServerFrame } from '../../server/shared/terminal-protocol.ts';
+import type { YourSessions } from '../sessions/your-sessions.ts';
+import '../sessions/your-sessions.ts';
 import { startSession } from './session.ts';
 
 // The terminal panel: xterm.js beside the lesson, connected to the learner's shell over the
@@ -42,10 +44,21 @@ export async function openTerminalPanel(lab: string, onClose: () => void): Promi
   const status = element('span', { class: 'cnlab-terminal__status', role: 'status', 'aria-live': 'polite', 'data-state': 'starting' }, 'starting');
   const copy = element('button', { type: 'button', title: 'Copy the selection (Ctrl+Shift+C)' }, 'Copy');
   const paste = element('button', { type: 'button', title: 'Paste (Ctrl+Shift+V)' }, 'Paste');
-  const close = element('button', { type: 'button', title: 'Close the terminal (the shell keeps running until it idles out)' }, 'Close');
-  header.append(title, status, copy, paste, close);
+  const menuButton = element('button', { type: 'button', 'aria-expanded': 'false', 'aria-controls': 'cnlab-terminal-sessions', title: 'Your sessions: see and end them' }, 'Sessions');
+  const close = element('button', { type: 'button', title: 'Hide the terminal (the shell keeps running until it idles out; end it under Sessions)' }, 'Hide');
+  header.append(title, status, copy, paste, menuButton, close);
+  const menu = element('section', { class: 'cnlab-terminal__menu', id: 'cnlab-terminal-sessions', 'aria-label': 'Your sessions', hidden: '' });
+  const list = document.createElement('your-sessions') as YourSessions;
+  list.dataset.current = session.id;
+  menu.append(element('h2', {}, 'Your sessions'), list);
   const screen = element('div', { class: 'cnlab-terminal__screen' });
-  panel.append(handle, header, screen);
+  panel.append(handle, header, menu, screen);
+  menuButton.addEventListener('click', () => {
+    menu.hidden = !menu.hidden;
+    menuButton.setAttribute('aria-expanded', String(!menu.hidden));
+    // Opened: as the sessions are now ("last used" moves on).
+    if (!menu.hidden) void list.render();
+  });
   document.body.append(panel);
 
   const setWidth = (width: number) => {
@@ -186,8 +199,15 @@ export async function openTerminalPanel(lab: string, onClose: () => void): Promi
     if (event.key === 'ArrowRight') setWidth(width - 40);
   });
 
+  // This page's session was ended from Your sessions (in this menu or on this page): the panel goes with it.
+  // Ended elsewhere, the server closes the shell and the socket says so.
+  const stopEnded = onPageEvent('cnlab:session-ended', ({ id }) => {
+    if (id === session.id) current?.close();
+  });
+
   current = {
     close() {
+      stopEnded();
       ended = true;
       socket?.close();
       observer.disconnect();
