@@ -17,7 +17,7 @@ export type LogRead = { text: string } | { error: string };
 export type Snapshot = {
   objects(kind: string): KubernetesObject[];
   access(key: string): boolean | undefined;
-  logs?(key: string): LogRead | undefined;
+  logs(key: string): LogRead | undefined;
 };
 
 export type CustomCheck = (snapshot: Snapshot) => CheckResult | Promise<CheckResult>;
@@ -310,7 +310,7 @@ export async function evaluate(check: Check, snapshot: Snapshot, custom: (name: 
       if (!object) return missing(kind, name);
       const { container, key } = logTarget(check, object);
       const whose = `the log of container ${container} of Pod ${name}`;
-      const read = snapshot.logs?.(key);
+      const read = snapshot.logs(key);
       if (!read || 'error' in read) return { ok: false, message: `${whose} cannot be read yet${read ? ` (${read.error})` : ''}` };
       const wanted = check.describe ?? `a line containing "${check.contains}"`;
       // JavaScript regular expressions, unanchored; "^" and "$" match at each line.
