@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Lab } from '../labs/load.ts';
-import { type AutoGrader, CLUSTER_UNAVAILABLE } from '../labs/auto-grader.ts';
+import { type AutoGrader, CLUSTER_UNAVAILABLE, LAB_ERROR } from '../labs/auto-grader.ts';
+import { LabError } from '../labs/grade.ts';
 import type { SessionManager } from '../sessions/manager.ts';
 import { ownSession } from './session-routes.ts';
 
@@ -23,7 +24,12 @@ export function registerLabRoutes(app: FastifyInstance, sessions: SessionManager
     try {
       result = await grader.grade(session, 'learner');
     } catch (error) {
-      // An unreachable cluster is not the learner's failure: say so, and grade nothing.
+      // Neither a lab that cannot be graded nor an unreachable cluster is the learner's failure:
+      // say which, and grade nothing.
+      if (error instanceof LabError) {
+        request.log.error({ err: error, session: session.id }, 'the lab cannot be graded');
+        return reply.code(500).send({ error: LAB_ERROR });
+      }
       request.log.warn({ err: error, session: session.id }, 'grading failed');
       return reply.code(503).send({ error: CLUSTER_UNAVAILABLE });
     }

@@ -158,3 +158,37 @@ test('access through SubjectAccessReview', async () => {
   await failsWith({ check: 'access', serviceAccount: 'monitor', verb: 'delete', resource: 'pods', allowed: true }, 'ServiceAccount monitor cannot delete pods; the task asks that it can');
   await failsWith({ check: 'access', serviceAccount: 'monitor', verb: 'get', resource: 'pods', allowed: false }, 'ServiceAccount monitor can get pods; the task asks that it cannot');
 });
+
+test('behaviour on the real node: a log line appears, a container runs, a CrashLoopBackOff is seen', async () => {
+  const pods = KubernetesObjectApi.makeApiClient(kc);
+  // No node selector: the simulated nodes' taint keeps these on the real node, where they run.
+  const pod = (name: string, image: string, script: string) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace },
+    spec: { containers: [{ name, image, command: ['sh', '-c', script] }] },
+  });
+  await pods.create(pod('talker', 'busybox:1.37', 'echo "GET /cart 200"; exec sleep 3600'));
+  await pods.create(pod('crasher', 'busybox:1.37', 'echo crashing; exit 3'));
+  await pods.create(pod('unpulled', 'busybox:0.0-missing', 'true'));
+
+  await passes({ check: 'logs', object: 'Pod/talker', contains: 'GET /cart 200' });
+  await passes({ check: 'logs', object: 'Pod/talker', container: 'talker', matches: '^GET /cart \\d+$', describe: 'a request for /cart' });
+  await failsWith({ check: 'logs', object: 'Pod/talker', contains: 'POST /checkout' }, 'the log of container talker of Pod talker does not show a line containing "POST /checkout" yet');
+  await failsWith({ check: 'logs', object: 'Pod/talker', matches: 'checkout', describe: 'a checkout' }, 'the log of container talker of Pod talker does not show a checkout yet');
+  const unstarted = await grade({ check: 'logs', object: 'Pod/unpulled', contains: 'anything' }, 60_000, false);
+  assert.match(unstarted.message, /^the log of container unpulled of Pod unpulled cannot be read yet \(it is waiting to start/);
+  await failsWith({ check: 'logs', object: 'Pod/nobody', contains: 'x' }, 'there is no Pod named nobody in your namespace yet');
+
+  await passes({ check: 'state', object: 'Pod/talker', container: 'talker', state: 'running', restartsAtMost: 0 });
+  await passes({ check: 'state', object: 'Pod/crasher', container: 'crasher', state: 'waiting', reason: 'CrashLoopBackOff' });
+  await passes({ check: 'state', object: 'Pod/crasher', container: 'crasher', exitCode: 3, restartsAtLeast: 1 });
+  await passes({ check: 'state', object: 'Pod/unpulled', container: 'unpulled', state: 'waiting' });
+  const crashing = await grade({ check: 'state', object: 'Pod/crasher', container: 'crasher', restartsAtMost: 0 }, 60_000, false);
+  assert.match(crashing.message, /^container crasher of Pod crasher is (waiting \(CrashLoopBackOff\)|running|terminated \(Error, exit code 3\)) and has restarted \d+ times?; the task asks for no restarts$/);
+  await failsWith(
+    { check: 'state', object: 'Pod/talker', container: 'talker', state: 'terminated', exitCode: 0 },
+    'container talker of Pod talker is running and has restarted 0 times; the task asks for it to be terminated and its last exit code to be 0 (it has not exited yet)',
+  );
+  await failsWith({ check: 'state', object: 'Pod/talker', container: 'sidecar', state: 'running' }, 'container sidecar of Pod talker has not been created yet');
+});

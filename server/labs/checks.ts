@@ -11,12 +11,16 @@ import { matchesSelector, parseSelector } from './selector.ts';
 // Each check reads a snapshot of the learner's namespace and answers with one sentence a
 // newcomer understands, naming what the task expects and what is there.
 
-/** The namespace as read once per grading: objects by kind, and access reviews by key. */
+/** A container's log as the grader read it, or why it could not be read (not started yet, say). */
+export type LogRead = { text: string } | { error: string };
+
+/** The namespace as read once per grading: objects by kind, access reviews and container logs by key. */
 export type Snapshot = {
   objects(kind: string): KubernetesObject[];
   access(key: string): boolean | undefined;
   /** "There is no Deployment named api in your namespace yet", in the words of whoever reads the grade. */
   missing(kind: string, name: string): CheckResult;
+  logs(key: string): LogRead | undefined;
 };
 
 /**
@@ -33,6 +37,15 @@ export type CustomCheck = (snapshot: Snapshot) => CheckResult | Promise<CheckRes
 
 export const accessKey = (c: Extract<Check, { check: 'access' }>) => [c.serviceAccount, c.verb, c.group, c.resource, c.subresource ?? ''].join('|');
 
+type PodShape = { spec?: { containers?: Array<{ name?: string }> } };
+
+/** Whose log a logs check reads: its container, or the Pod's first app container. */
+export function logTarget(c: Extract<Check, { check: 'logs' }>, pod: KubernetesObject): { pod: string; container: string; key: string } {
+  const podName = pod.metadata?.name ?? '';
+  const container = c.container ?? (pod as PodShape).spec?.containers?.[0]?.name ?? '';
+  return { pod: podName, container, key: `${podName}|${container}` };
+}
+
 /** The kinds a check needs listed; access reviews are gathered separately. */
 export function kindsRead(check: Check): string[] {
   switch (check.check) {
@@ -42,6 +55,8 @@ export function kindsRead(check: Check): string[] {
     case 'containers':
     case 'ready':
     case 'jobComplete':
+    case 'logs':
+    case 'state':
       return [check.object.split('/')[0] ?? ''];
     case 'count':
       return [check.kind];
@@ -152,6 +167,40 @@ function isReady(kind: string, object: KubernetesObject): { ok: boolean; state: 
   return { ok, state: `${ready} of ${counted(wanted, 'replica')} ready${updated < wanted ? `, ${updated} updated` : ''}` };
 }
 
+type ContainerStatus = {
+  name?: string;
+  restartCount?: number;
+  state?: Record<string, { reason?: string; exitCode?: number } | undefined>;
+  lastState?: { terminated?: { reason?: string; exitCode?: number } };
+};
+
+/** "running", "waiting (CrashLoopBackOff)", "terminated (Completed, exit code 0)". */
+function describeState(name: string, details: { reason?: string; exitCode?: number } | undefined): string {
+  const parts = [details?.reason, details?.exitCode === undefined ? undefined : `exit code ${details.exitCode}`].filter(Boolean);
+  return parts.length > 0 ? `${name} (${parts.join(', ')})` : name;
+}
+
+/** A container's state, last exit code and restarts, as the kubelet reports them in the Pod's status. */
+function containerState(check: Extract<Check, { check: 'state' }>, snapshot: Snapshot): CheckResult {
+  const { kind, name, object } = find(snapshot, check.object);
+  if (!object) return missing(kind, name);
+  const status = (object as { status?: { containerStatuses?: ContainerStatus[]; initContainerStatuses?: ContainerStatus[] } }).status;
+  const found = [...(status?.initContainerStatuses ?? []), ...(status?.containerStatuses ?? [])].find((candidate) => candidate.name === check.container);
+  const subject = `container ${check.container} of Pod ${name}`;
+  if (!found) return { ok: false, message: `${subject} has not been created yet` };
+  const current = Object.keys(found.state ?? {}).find((key) => found.state?.[key] !== undefined) ?? 'waiting';
+  const details = found.state?.[current];
+  const restarts = found.restartCount ?? 0;
+  const exitCode = found.state?.terminated?.exitCode ?? found.lastState?.terminated?.exitCode;
+  const now = `${subject} is ${describeState(current, details)} and has restarted ${plural(restarts, 'time')}`;
+  const wrong: string[] = [];
+  if (check.state !== undefined && (current !== check.state || (check.reason !== undefined && details?.reason !== check.reason))) wrong.push(`it to be ${describeState(check.state, check.reason === undefined ? undefined : { reason: check.reason })}`);
+  if (check.exitCode !== undefined && exitCode !== check.exitCode) wrong.push(`its last exit code to be ${check.exitCode}${exitCode === undefined ? ' (it has not exited yet)' : ` (it was ${exitCode})`}`);
+  if (check.restartsAtLeast !== undefined && restarts < check.restartsAtLeast) wrong.push(`at least ${plural(check.restartsAtLeast, 'restart')}`);
+  if (check.restartsAtMost !== undefined && restarts > check.restartsAtMost) wrong.push(check.restartsAtMost === 0 ? 'no restarts' : `at most ${plural(check.restartsAtMost, 'restart')}`);
+  return wrong.length === 0 ? { ok: true, message: now } : { ok: false, message: `${now}; the task asks for ${wrong.join(' and ')}` };
+}
+
 /** Evaluates one check against the snapshot. */
 export async function evaluate(check: Check, snapshot: Snapshot, custom: (name: string) => Promise<CustomCheck>): Promise<CheckResult> {
   switch (check.check) {
@@ -255,6 +304,20 @@ export async function evaluate(check: Check, snapshot: Snapshot, custom: (name: 
       const ok = revisions >= check.revisionsAtLeast;
       return { ok, message: ok ? `Deployment ${name} has ${counted(revisions, 'revision')}` : `Deployment ${name} has ${counted(revisions, 'revision')}; the task asks for at least ${check.revisionsAtLeast} (change its pod template to roll out a new one)` };
     }
+    case 'logs': {
+      const { kind, name, object } = find(snapshot, check.object);
+      if (!object) return missing(kind, name);
+      const { container, key } = logTarget(check, object);
+      const whose = `the log of container ${container} of Pod ${name}`;
+      const read = snapshot.logs(key);
+      if (!read || 'error' in read) return { ok: false, message: `${whose} cannot be read yet${read ? ` (${read.error})` : ''}` };
+      const wanted = check.describe ?? `a line containing "${check.contains}"`;
+      // JavaScript regular expressions, unanchored; "^" and "$" match at each line.
+      const ok = check.contains !== undefined ? read.text.includes(check.contains) : new RegExp(check.matches ?? '', 'm').test(read.text);
+      return { ok, message: ok ? `${whose} shows ${wanted}` : `${whose} does not show ${wanted} yet` };
+    }
+    case 'state':
+      return containerState(check, snapshot);
     case 'custom':
       return (await custom(check.name))(snapshot);
   }

@@ -15,7 +15,7 @@ import { check as checkSchema, condition, lab as labSchema } from './schema.ts';
 const pod = (name: string, containers: Array<Record<string, unknown>>, volumes: Array<Record<string, unknown>> = []): KubernetesObject =>
   ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: name } }, spec: { containers, volumes } }) as KubernetesObject;
 
-const snapshotOf = (objects: KubernetesObject[]): Snapshot => ({ objects: (kind) => objects.filter((object) => object.kind === kind), access: () => undefined, missing: missingIn('lab-test', 'learner') });
+const snapshotOf = (objects: KubernetesObject[]): Snapshot => ({ objects: (kind) => objects.filter((object) => object.kind === kind), access: () => undefined, missing: missingIn('lab-test', 'learner'), logs: () => undefined });
 const grade = (input: unknown, objects: KubernetesObject[]) => evaluate(checkSchema.parse(input), snapshotOf(objects), async () => () => ({ ok: true, message: '' }));
 
 test('a [name=...] path finds the container by name, in either order', async () => {

@@ -5,7 +5,7 @@ import { AuthorizationV1Api, CoreV1Api, type KubeConfig, type KubernetesObject }
 import { CnlabError } from '../errors.ts';
 import type { LabResult } from '../shared/grades.ts';
 import { labKinds as kinds } from '../shared/kinds.ts';
-import { accessKey, type CustomCheck, evaluate, kindsRead, missingIn, type Reader, type Snapshot } from './checks.ts';
+import { accessKey, type CustomCheck, evaluate, kindsRead, type LogRead, logTarget, missingIn, type Reader, type Snapshot } from './checks.ts';
 import type { Lab } from './load.ts';
 import { learnerNamespace } from '../sessions/provision.ts';
 import { LABELS, MANAGED_BY, ownerLabel } from '../shared/names.ts';
@@ -164,5 +164,51 @@ export async function readSnapshot(kc: KubeConfig, namespace: string, checks: Ch
   ]);
   const byKind = new Map<string, KubernetesObject[]>(lists);
   const access = new Map<string, boolean>(reviews);
-  return { objects: (kind) => byKind.get(kind) ?? [], access: (key) => access.get(key), missing: missingIn(namespace, reader) };
+  const logs = await readLogs(kc, namespace, checks, byKind.get('Pod') ?? []);
+  return { objects: (kind) => byKind.get(kind) ?? [], access: (key) => access.get(key), missing: missingIn(namespace, reader), logs: (key) => logs.get(key) };
+}
+
+/** The message of a Kubernetes Status the API answered with, as text or parsed. */
+function statusMessage(body: unknown): string | undefined {
+  if (typeof body !== 'string') return (body as { message?: string } | undefined)?.message;
+  try {
+    return (JSON.parse(body) as { message?: string }).message ?? body;
+  } catch {
+    return body;
+  }
+}
+
+// Enough of a log to find a recent line in, bounded so a chatty container cannot stall grading.
+const LOG_TAIL_LINES = 500;
+const LOG_LIMIT_BYTES = 256 * 1024;
+
+/**
+ * The logs the checks read, through the API server from the kubelet, for Pods that exist. A log
+ * the API refuses (the container has not started, the Pod is gone) is the learner's state, not
+ * an outage: its reason is kept for the message. Anything else is the cluster's.
+ */
+async function readLogs(kc: KubeConfig, namespace: string, checks: Check[], pods: KubernetesObject[]): Promise<Map<string, LogRead>> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const targets = new Map(
+    checks
+      .filter((check): check is Extract<Check, { check: 'logs' }> => check.check === 'logs')
+      .flatMap((check) => {
+        const pod = pods.find((candidate) => candidate.metadata?.name === check.object.split('/')[1]);
+        return pod ? [logTarget(check, pod)] : [];
+      })
+      .map((target) => [target.key, target]),
+  );
+  const reads = await Promise.all(
+    [...targets.values()].map(async ({ pod, container, key }): Promise<[string, LogRead]> => {
+      try {
+        return [key, { text: await core.readNamespacedPodLog({ name: pod, namespace, container, tailLines: LOG_TAIL_LINES, limitBytes: LOG_LIMIT_BYTES }) }];
+      } catch (error) {
+        const { code, body } = error as { code?: number; body?: unknown };
+        if (code === undefined || code >= 500) throw error;
+        const message = statusMessage(body) ?? `HTTP ${code}`;
+        return [key, { error: message.replace(/^container "[^"]+" in pod "[^"]+" /, 'it ') }];
+      }
+    }),
+  );
+  return new Map(reads);
 }

@@ -27,6 +27,8 @@ const kindsFor: Record<string, string[] | undefined> = {
   jobComplete: ['Job'],
   serviceEndpoints: ['Service'],
   rolledOut: ['Deployment'],
+  logs: ['Pod'],
+  state: ['Pod'],
 };
 
 /** The top-level fields of the kinds a lab reads: a field path starts with one of them. */
@@ -121,6 +123,11 @@ function lintCheck(check: Raw, at: Array<string | number>, findings: Finding[]):
       }
       break;
     }
+    case 'logs':
+      if (check.matches !== undefined && check.describe === undefined) {
+        findings.push({ path: [...at, 'matches'], message: `${describePath([...at, 'matches'])}: give describe, the words a learner reads instead of the pattern (e.g. describe: a request for /cart)` });
+      }
+      break;
     case 'ingressRoute':
       if (typeof check.path === 'string' && !check.path.startsWith('/')) findings.push({ path: [...at, 'path'], message: `${describePath([...at, 'path'])}: an HTTP path starts with "/"` });
       break;

@@ -2,10 +2,10 @@
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { GENERAL_SESSION } from '../shared/names.ts';
-import { loadLab, loadLabs } from './load.ts';
+import { loadLabs } from './load.ts';
 import { LabsInvalid } from './problems.ts';
 
 const valid = `id: sample
@@ -31,7 +31,7 @@ async function labWith(files: Record<string, string>, id = 'sample'): Promise<st
 async function failure(files: Record<string, string>, id?: string): Promise<LabsInvalid> {
   const dir = await labWith(files, id);
   try {
-    await loadLab(dir);
+    await loadLabs(dirname(dir));
   } catch (error) {
     assert.ok(error instanceof LabsInvalid, String(error));
     return error;
@@ -40,7 +40,8 @@ async function failure(files: Record<string, string>, id?: string): Promise<Labs
 }
 
 test('a valid lab loads', async () => {
-  const lab = await loadLab(await labWith({ 'lab.yaml': valid }));
+  const [lab] = await loadLabs(dirname(await labWith({ 'lab.yaml': valid })));
+  assert.ok(lab);
   assert.equal(lab.definition.tasks[0]?.checks[0]?.check, 'exists');
   assert.deepEqual(lab.setup, []);
 });
@@ -78,7 +79,7 @@ test('the id must match the folder, and solution.sh must exist', async () => {
   const dir = join(await mkdtemp(join(tmpdir(), 'cnlab-lab-')), 'sample');
   await mkdir(dir);
   await writeFile(join(dir, 'lab.yaml'), valid);
-  await assert.rejects(loadLab(dir), /solution\.sh:1:1: every lab needs solution\.sh/);
+  await assert.rejects(loadLabs(dirname(dir)), /solution\.sh:1:1: every lab needs solution\.sh/);
 });
 
 test('no lab may take the id of the lessons\' general terminal', async () => {

@@ -102,6 +102,7 @@ export async function readLab(dir: string): Promise<LabRead> {
   const doc = parseDocument(existsSync(file) ? await readFile(file, 'utf8') : '', { lineCounter: lines, prettyErrors: false });
   const locate = locator(doc, lines);
   const read: LabRead = { dir, problems, locate, raw: undefined };
+  let definition: LabDefinition | undefined;
   if (!existsSync(file)) problems.push({ file, line: 1, column: 1, message: 'every lab folder needs lab.yaml' });
   else if (doc.errors.length > 0) {
     for (const error of doc.errors) {
@@ -116,14 +117,13 @@ export async function readLab(dir: string): Promise<LabRead> {
     const folder = dir.split('/').at(-1);
     if (data && data.id !== folder) problems.push({ file, ...locate(['id']), message: `id "${data.id}" must match the folder name "${folder}"` });
     if (data?.id === GENERAL_SESSION) problems.push({ file, ...locate(['id']), message: `the id "${GENERAL_SESSION}" names the terminal of lessons without a lab: choose another` });
-    if (data) read.lab = { definition: data, dir, setup: [], solution: '' };
+    definition = data;
   }
   const solution = join(dir, 'solution.sh');
   if (!existsSync(solution)) problems.push({ file: solution, line: 1, column: 1, message: 'every lab needs solution.sh, its reference solution' });
   const setup = await readSetup(dir);
   problems.push(...setup.problems);
-  if (read.lab && problems.length === 0) read.lab = { ...read.lab, setup: setup.objects, solution: await readFile(solution, 'utf8') };
-  else delete read.lab;
+  if (definition && problems.length === 0) read.lab = { definition, dir, setup: setup.objects, solution: await readFile(solution, 'utf8') };
   return read;
 }
 
@@ -131,13 +131,6 @@ export async function readLab(dir: string): Promise<LabRead> {
 export async function labDirs(root = labsDir): Promise<string[]> {
   const entries = await readdir(root, { withFileTypes: true });
   return entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort((a, b) => a.localeCompare(b)).map((name) => join(root, name));
-}
-
-/** One lab; any mistake in it stops the load, with every mistake listed. */
-export async function loadLab(dir: string): Promise<Lab> {
-  const read = await readLab(dir);
-  if (!read.lab) throw new LabsInvalid(read.problems);
-  return read.lab;
 }
 
 /** Every lab under labs/, in folder order; a mistake anywhere stops the load, with all of them listed. */

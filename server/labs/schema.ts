@@ -108,6 +108,28 @@ const checkShapes = {
     allowed: z.boolean(),
   }),
   rolledOut: z.object({ check: z.literal('rolledOut'), object: objectRef, revisionsAtLeast: z.number().int().min(2).default(2) }),
+  logs: z.object({
+    check: z.literal('logs'),
+    /** A Pod: the kubelet serves its containers' logs through the API server. */
+    object: objectRef,
+    /** Whose log: the Pod's first app container if left out. */
+    container: z.string().optional(),
+    contains: z.string().min(1).optional(),
+    matches: z.string().optional(),
+    describe: z.string().optional(),
+  }),
+  state: z.object({
+    check: z.literal('state'),
+    object: objectRef,
+    container: z.string(),
+    state: z.enum(['running', 'waiting', 'terminated']).optional(),
+    /** The reason of a waiting or terminated state: CrashLoopBackOff, ImagePullBackOff, Completed, OOMKilled, Error. */
+    reason: z.string().optional(),
+    /** The exit code of the container's last termination. */
+    exitCode: z.number().int().optional(),
+    restartsAtLeast: z.number().int().min(0).optional(),
+    restartsAtMost: z.number().int().min(0).optional(),
+  }),
   custom: z.object({
     check: z.literal('custom'),
     name: z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/),
@@ -145,6 +167,16 @@ export const check = z.discriminatedUnion(
     checkShapes.access.strict(),
     checkShapes.rolledOut.strict(),
     checkShapes.custom.strict(),
+    checkShapes.logs
+      .strict()
+      .refine((c) => (c.contains === undefined ? 0 : 1) + (c.matches === undefined ? 0 : 1) === 1, { message: 'give exactly one of contains, matches' })
+      .refine((c) => c.matches === undefined || isRegExp(c.matches), { message: 'matches is not a valid regular expression' }),
+    checkShapes.state
+      .strict()
+      .refine((c) => c.state !== undefined || c.restartsAtLeast !== undefined || c.restartsAtMost !== undefined || c.exitCode !== undefined, {
+        message: 'give state, exitCode, restartsAtLeast or restartsAtMost',
+      })
+      .refine((c) => c.reason === undefined || c.state === 'waiting' || c.state === 'terminated', { message: 'a reason belongs to state waiting or terminated' }),
   ],
   { error: () => `check must be one of ${checkKinds.join(', ')}` },
 );

@@ -76,7 +76,7 @@ test('every mistake of every lab is reported in one run, each with its line and 
   });
   assert.deepEqual(found, [
     'second/lab.yaml:11:17: tasks[0].checks[0].object: a ready check reads Deployment, StatefulSet, DaemonSet, not Service',
-    'sample/lab.yaml:10:16: tasks[0].checks[0].check: check must be one of exists, absent, field, containers, count, ready, jobComplete, serviceEndpoints, ingressRoute, access, rolledOut, custom; did you mean field?',
+    'sample/lab.yaml:10:16: tasks[0].checks[0].check: check must be one of exists, absent, field, containers, count, ready, jobComplete, serviceEndpoints, ingressRoute, access, rolledOut, logs, state, custom; did you mean field?',
     'sample/lab.yaml:13:17: tasks[0].checks[1].object: the grader knows no kind Deploymnet; did you mean Deployment? (the kinds are listed in labs/README.md)',
     'sample/lab.yaml:16:20: tasks[0].checks[2].path: two dots in a row: a name is missing between them (labs/README.md, "Paths")',
     'sample/lab.yaml:22:9: tasks[0].checks[3]: unknown field lable; did you mean label?',
@@ -187,6 +187,34 @@ test('patterns need words for the learner, and access checks name real verbs and
     'sample/lab.yaml:17:15: tasks[0].checks[1].verb: lsit is not an API verb; did you mean list?',
     'sample/lab.yaml:18:19: tasks[0].checks[1].resource: resources are named in the plural, in lowercase; did you mean pods?',
     'sample/lab.yaml:23:19: tasks[0].checks[2].resource: write the subresource apart: resource: pods and subresource: log',
+  ]);
+});
+
+test('behaviour checks read Pods, and a log pattern needs words for the learner', async () => {
+  const found = await problems({
+    sample: {
+      'lab.yaml': lab(
+        [
+          '      - check: logs',
+          '        object: Deployment/web',
+          '        contains: GET /',
+          '      - check: logs',
+          '        object: Pod/web',
+          "        matches: 'GET /cart \\d+'",
+          '      - check: state',
+          '        object: Pod/web',
+          '        container: web',
+          '        reason: CrashLoopBackOff',
+          '        restartsAtMost: 0',
+          '',
+        ].join('\n'),
+      ),
+    },
+  });
+  assert.deepEqual(found, [
+    'sample/lab.yaml:11:17: tasks[0].checks[0].object: a logs check reads Pod, not Deployment',
+    'sample/lab.yaml:13:9: tasks[0].checks[1].matches: give describe, the words a learner reads instead of the pattern (e.g. describe: a request for /cart)'.replace(':13:9:', ':15:18:'),
+    'sample/lab.yaml:16:9: tasks[0].checks[2]: a reason belongs to state waiting or terminated',
   ]);
 });
 
