@@ -183,7 +183,7 @@ function describeState(name: string, details: { reason?: string; exitCode?: numb
 /** A container's state, last exit code and restarts, as the kubelet reports them in the Pod's status. */
 function containerState(check: Extract<Check, { check: 'state' }>, snapshot: Snapshot): CheckResult {
   const { kind, name, object } = find(snapshot, check.object);
-  if (!object) return missing(kind, name);
+  if (!object) return snapshot.missing(kind, name);
   const status = (object as { status?: { containerStatuses?: ContainerStatus[]; initContainerStatuses?: ContainerStatus[] } }).status;
   const found = [...(status?.initContainerStatuses ?? []), ...(status?.containerStatuses ?? [])].find((candidate) => candidate.name === check.container);
   const subject = `container ${check.container} of Pod ${name}`;
@@ -192,12 +192,12 @@ function containerState(check: Extract<Check, { check: 'state' }>, snapshot: Sna
   const details = found.state?.[current];
   const restarts = found.restartCount ?? 0;
   const exitCode = found.state?.terminated?.exitCode ?? found.lastState?.terminated?.exitCode;
-  const now = `${subject} is ${describeState(current, details)} and has restarted ${plural(restarts, 'time')}`;
+  const now = `${subject} is ${describeState(current, details)} and has restarted ${counted(restarts, 'time')}`;
   const wrong: string[] = [];
   if (check.state !== undefined && (current !== check.state || (check.reason !== undefined && details?.reason !== check.reason))) wrong.push(`it to be ${describeState(check.state, check.reason === undefined ? undefined : { reason: check.reason })}`);
   if (check.exitCode !== undefined && exitCode !== check.exitCode) wrong.push(`its last exit code to be ${check.exitCode}${exitCode === undefined ? ' (it has not exited yet)' : ` (it was ${exitCode})`}`);
-  if (check.restartsAtLeast !== undefined && restarts < check.restartsAtLeast) wrong.push(`at least ${plural(check.restartsAtLeast, 'restart')}`);
-  if (check.restartsAtMost !== undefined && restarts > check.restartsAtMost) wrong.push(check.restartsAtMost === 0 ? 'no restarts' : `at most ${plural(check.restartsAtMost, 'restart')}`);
+  if (check.restartsAtLeast !== undefined && restarts < check.restartsAtLeast) wrong.push(`at least ${counted(check.restartsAtLeast, 'restart')}`);
+  if (check.restartsAtMost !== undefined && restarts > check.restartsAtMost) wrong.push(check.restartsAtMost === 0 ? 'no restarts' : `at most ${counted(check.restartsAtMost, 'restart')}`);
   return wrong.length === 0 ? { ok: true, message: now } : { ok: false, message: `${now}; the task asks for ${wrong.join(' and ')}` };
 }
 
@@ -306,7 +306,7 @@ export async function evaluate(check: Check, snapshot: Snapshot, custom: (name: 
     }
     case 'logs': {
       const { kind, name, object } = find(snapshot, check.object);
-      if (!object) return missing(kind, name);
+      if (!object) return snapshot.missing(kind, name);
       const { container, key } = logTarget(check, object);
       const whose = `the log of container ${container} of Pod ${name}`;
       const read = snapshot.logs(key);
