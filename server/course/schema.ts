@@ -24,7 +24,9 @@ export const curriculumSchema = z.strictObject({
       items: z
         .array(
           z.strictObject({
-            id: z.string().regex(/^\d+\.\d+$/),
+            // N.M is an item of the upstream outline; N.M.K is part K of it, when one item needs
+            // more than one lesson.
+            id: z.string().regex(/^\d+\.\d+(\.\d+)?$/),
             topic: z.string().min(10),
             lesson: lessonSlug,
             labs: z.array(slug).default([]),
