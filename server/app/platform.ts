@@ -15,7 +15,6 @@ import { stateDir } from '../paths.ts';
 import { persistentSecret } from '../secrets.ts';
 import { setting } from '../settings.ts';
 import { SessionManager } from '../sessions/manager.ts';
-import { defaultLimits } from '../sessions/sandbox.ts';
 import { sessionSettings } from '../sessions/settings.ts';
 import type { Steps } from '../steps.ts';
 import { openStore } from '../store/open.ts';
@@ -75,7 +74,6 @@ export async function buildPlatform(access: ClusterAccess, steps: Steps, options
     kubectl: toolchain.kubectl,
     dir: join(stateDir(), 'sessions'),
     settings,
-    limits: defaultLimits,
     logger,
     labSetup: (lab) => labs.get(lab)?.setup,
   });
