@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { stringify } from 'yaml';
 import { run } from '../exec.ts';
 import { metrics } from '../metrics.ts';
+import { cacheDir } from '../paths.ts';
 import { type Bus, createBus } from '../shared/bus.ts';
 import { LABELS, ownerLabel } from '../shared/names.ts';
 import { type ApiRelay, startApiRelay } from './api-relay.ts';
@@ -23,6 +24,7 @@ import {
 import { applySetup, wipeNamespace } from './seed.ts';
 import { INSIDE, probeSandbox, type SandboxSpec, sandboxCommand, sandboxEtc } from './sandbox.ts';
 import { writeSeccompFilter } from './seccomp.ts';
+import { ensureToolsetTree } from './toolset.ts';
 import { SessionCgroups } from './session-cgroups.ts';
 import type { SessionSettings } from './settings.ts';
 import { Terminal } from './terminal.ts';
@@ -83,6 +85,7 @@ export class SessionManager {
   readonly #relays = new Map<string, ApiRelay>();
   readonly #cgroups: SessionCgroups;
   #seccompFilter = '';
+  #usr = '';
   #sweeper: NodeJS.Timeout | undefined;
   #sandboxProblem: string | undefined;
   readonly #api: { host: string; port: number; server: string; ca: string | undefined; tlsServerName: string };
@@ -130,9 +133,10 @@ export class SessionManager {
     logger.info({ cgroup: this.#cgroups.support.version }, this.#cgroups.describe(this.#options.settings.limits));
     const completion = await run(this.#options.kubectl, ['completion', 'bash']);
     await writeFile(this.#kubectlCompletion, completion.stdout, { mode: 0o644 });
-    const probe = await writeSeccompFilter(dir).then(
-      (filter) => {
+    const probe = await Promise.all([writeSeccompFilter(dir), ensureToolsetTree(cacheDir())]).then(
+      ([filter, usr]) => {
         this.#seccompFilter = filter;
+        this.#usr = usr;
         return this.#probe();
       },
       (error: Error) => ({ ok: false as const, reason: error.message }),
@@ -364,6 +368,7 @@ export class SessionManager {
       kubectlCompletion: this.#kubectlCompletion,
       apiSocket,
       seccompFilter: this.#seccompFilter,
+      usr: this.#usr,
       cgroupProcs: [],
       limits,
       ...(uid === undefined ? {} : { uid }),

@@ -11,6 +11,7 @@ import { run } from '../exec.ts';
 import { learnerWithShell, type Platform, startPlatform } from '../testing/platform.ts';
 import { BLOCKED_SYSCALLS } from './seccomp.ts';
 import { SessionCgroups } from './session-cgroups.ts';
+import { readToolset } from './toolset.ts';
 
 const LIMITS = {
   CNLAB_SESSION_API_CONNECTIONS: '16',
@@ -39,8 +40,8 @@ after(async () => {
   await platform?.cli('cluster', 'down');
 });
 
-/** A Python program run in the sandbox, passed as hex so that no quoting of the shell line is needed. */
-const python = (source: string) => `python3 -c "exec(bytes.fromhex('${Buffer.from(source).toString('hex')}').decode())"`;
+/** A Perl program run in the sandbox (perl is in the toolset), passed as hex so that no quoting of the shell line is needed. */
+const perl = (source: string) => `perl -e 'eval pack(q(H*), q(${Buffer.from(source).toString('hex')})); die $@ if $@'`;
 
 const serverFds = () => readdirSync(`/proc/${platform.process.pid}/fd`).length;
 
@@ -64,34 +65,36 @@ test("the server's startup output says which cgroup version bounds learner sessi
   assert.match(platform.output(), new RegExp(`learner sessions run in cgroups \\(${version}\\): 256 MiB of memory, 0.5 CPU and 64 processes each`));
 });
 
-test("thousands of connections to the API relay leave the server's file descriptors bounded", async () => {
+test("thousands of connections to the API relay leave the server's file descriptors bounded", async (t) => {
   assert.equal(await a.shell.exec('ulimit -n'), '1024', "the sandbox's open-file limit");
   const baseline = serverFds();
   // Four processes, a thousand connections each, straight to the relay socket; each counts the
   // connections the server closed at once and holds the rest until told to stop.
-  const attack = python(`
-import select, socket, os, time
-held = []
-for _ in range(1000):
-    s = socket.socket(socket.AF_UNIX)
-    s.connect('/run/cnlab/kube-api.sock')
-    held.append(s)
-deadline = time.time() + 10
-open_ = set(held)
-while time.time() < deadline and len(open_) > 16:
-    ready, _, _ = select.select(list(open_), [], [], 1)
-    for s in ready:
-        if s.recv(1) == b'':
-            open_.discard(s)
-print('relay-attack open=%d refused=%d' % (len(open_), len(held) - len(open_)), flush=True)
-while not os.path.exists('/tmp/stop-attack'):
-    time.sleep(0.2)
+  const attack = perl(`
+use Socket; use IO::Select;
+my %open;
+for (1 .. 1000) {
+  socket(my $s, AF_UNIX, SOCK_STREAM, 0) or die "socket: $!";
+  connect($s, pack_sockaddr_un('/run/cnlab/kube-api.sock')) or die "connect: $!";
+  $open{fileno($s)} = $s;
+}
+my $deadline = time + 10;
+while (time < $deadline && keys(%open) > 16) {
+  for my $s (IO::Select->new(values %open)->can_read(1)) {
+    my $n = sysread($s, my $byte, 1);
+    delete $open{fileno($s)} if !defined($n) || $n == 0;
+  }
+}
+$| = 1;
+printf "relay-attack open=%d refused=%d\\n", scalar(keys %open), 1000 - keys(%open);
+select(undef, undef, undef, 0.2) until -e '/tmp/stop-attack';
 `);
   const start = a.shell.output.length;
   a.shell.send({ type: 'data', data: `rm -f /tmp/stop-attack; for i in 1 2 3 4; do ${attack} & done 2>&1\r` });
   const reports = () => [...a.shell.output.slice(start).matchAll(/relay-attack open=(\d+) refused=(\d+)/g)].map((match) => ({ open: Number(match[1]), refused: Number(match[2]) }));
   await a.shell.waitFor(() => reports().length === 4, 'the four attackers to report', 60_000);
   const during = serverFds();
+  t.diagnostic(`server file descriptors: ${baseline} before, ${during} with 4000 connections attempted`);
   const held = reports().reduce((sum, report) => sum + report.open, 0);
   assert.ok(held <= 16, `the session holds at most its 16 connections (held ${held})`);
   assert.ok(reports().reduce((sum, report) => sum + report.refused, 0) >= 4000 - 16, 'every other connection was closed at once');
@@ -176,21 +179,19 @@ test('syscalls a shell never needs are refused by the seccomp filter; ordinary c
   const names = [...BLOCKED_SYSCALLS, 'clone'];
   const resolved = await run('/usr/bin/python3', ['-c', `import seccomp, sys\nfor n in sys.argv[1:]: print(n, seccomp.resolve_syscall(seccomp.Arch.NATIVE, n))`, ...names]);
   const numbers = Object.fromEntries(resolved.stdout.trim().split('\n').map((line) => line.split(' ') as [string, string]));
-  const probe = python(`
-import ctypes, os
-libc = ctypes.CDLL(None, use_errno=True)
-numbers = ${JSON.stringify(numbers)}
-def call(name, *args):
-    result = libc.syscall(int(numbers[name]), *[ctypes.c_long(a) for a in args])
-    if result == 0 and name == 'clone':
-        os._exit(0)
-    return 'refused' if result == -1 and ctypes.get_errno() == 1 else 'allowed(%d,%d)' % (result, ctypes.get_errno())
+  const probe = perl(`
+my %numbers = (${Object.entries(numbers).map(([name, nr]) => `'${name}' => ${nr}`).join(', ')});
+sub call {
+  my ($name, @args) = @_;
+  my $result = syscall($numbers{$name}, @args);
+  exit 0 if $result == 0 && $name eq 'clone';
+  return $result == -1 && $! + 0 == 1 ? 'refused' : sprintf('allowed(%d,%d)', $result, $! + 0);
+}
 # ptrace(PTRACE_TRACEME) would succeed and stop this probe: it goes last.
-for name in sorted(numbers, key=lambda n: n == 'ptrace'):
-    if name == 'clone':
-        print('clone(CLONE_NEWUSER)', call('clone', 0x10000000 | 17, 0, 0, 0, 0))
-    else:
-        print(name, call(name, 0, 0, 0, 0, 0, 0))
+for my $name (sort { ($a eq 'ptrace') <=> ($b eq 'ptrace') } keys %numbers) {
+  if ($name eq 'clone') { print "clone(CLONE_NEWUSER) ", call('clone', 0x10000000 | 17, 0, 0, 0, 0), "\\n" }
+  else { print "$name ", call($name, 0, 0, 0, 0, 0, 0), "\\n" }
+}
 `);
   const out = await a.shell.exec(probe, 30_000);
   const verdicts = Object.fromEntries(out.split('\n').map((line) => line.trim().split(' ') as [string, string]));
@@ -201,6 +202,31 @@ for name in sorted(numbers, key=lambda n: n == 'ptrace'):
   assert.match(await a.shell.exec('ls / | head -3; bash -c "echo inner-bash"; echo piped | tr a-z A-Z'), /inner-bash[\s\S]*PIPED/);
   assert.match(await a.shell.exec('kubectl create configmap probe --from-literal=a=b && kubectl get configmap probe -o name'), /configmap\/probe/);
   await othersStillServed();
+});
+
+test("the learner toolset: every listed tool runs, and what the host has beyond the list is absent", async () => {
+  const { tools, links } = readToolset();
+  for (const { program, probe } of tools) assert.equal(await a.shell.exec(`${probe} >/dev/null 2>&1 && echo ran || echo "failed: $?"`), 'ran', `${program}: ${probe}`);
+  for (const { name, target } of links) assert.equal(await a.shell.exec(`readlink $(command -v ${name})`), target, name);
+  assert.match(await a.shell.exec('kubectl version --client'), /Client Version: v1\.36/);
+  assert.equal(await a.shell.exec('echo $EDITOR'), 'vi');
+  // Programs this machine has (the real node's build tools, the end-to-end tests' browser, the
+  // server's own runtimes) that are in no listed package.
+  const hostOnly = ['gcc', 'cc', 'chromium', 'python3', 'containerd', 'go', 'apt-get', 'sudo', 'ssh'].filter((program) => ['/usr/bin', '/usr/local/bin', '/usr/local/go/bin'].some((dir) => existsSync(join(dir, program))));
+  assert.ok(hostOnly.includes('gcc'), 'the host has gcc (the real node builds with it), so its absence below means something');
+  for (const program of hostOnly) assert.equal(await a.shell.exec(`command -v ${program} || echo absent`), 'absent', program);
+  assert.equal(await a.shell.exec('ls -d /usr/local /usr/lib/gcc /usr/lib/chromium 2>/dev/null | wc -l'), '0');
+});
+
+test('kubectl edit opens vi in the terminal, and what is saved there is applied', async () => {
+  assert.match(await a.shell.exec('kubectl create configmap edited --from-literal=greeting=hello'), /created/);
+  const start = a.shell.output.length;
+  a.shell.send({ type: 'data', data: 'kubectl edit configmap edited\r' });
+  await a.shell.waitFor(() => a.shell.output.slice(start).includes('greeting: hello'), 'the editor showing the ConfigMap');
+  a.shell.send({ type: 'data', data: ':%s/greeting: hello/greeting: edited/\r' });
+  a.shell.send({ type: 'data', data: ':wq\r' });
+  await a.shell.waitFor(() => a.shell.output.slice(start).includes('configmap/edited edited'), 'kubectl applying the edit');
+  assert.equal(await a.shell.exec("kubectl get configmap edited -o jsonpath='{.data.greeting}'"), 'edited');
 });
 
 test('stopping the server removes every session cgroup', async () => {

@@ -1,13 +1,14 @@
-import { existsSync, lstatSync, readlinkSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CgroupLimits } from '../cgroups.ts';
 import { run } from '../exec.ts';
 
 // The learner's shell runs in bubblewrap: its own mount, PID, network, IPC and UTS namespaces; the
-// system's /usr read-only; a home of its own; no view of the server's files, environment,
-// database or admin kubeconfig. Its network namespace holds only loopback, where socat relays one
-// port to the server's API relay socket: the API server is the one thing the shell can reach
-// (not etcd, not kwok, not the lab server, not the internet).
+// learner toolset (toolset.txt) as a read-only /usr, not the host's; a home and /tmp of its own,
+// bounded; no view of the server's files, environment, database or admin kubeconfig. Its
+// network namespace holds only loopback, where socat relays one port to the session's API relay
+// socket: the API server is the one thing the shell can reach (not etcd, not kwok, not the lab
+// server, not the internet).
 
 /** Where things are inside the sandbox. */
 export const INSIDE = {
@@ -60,6 +61,8 @@ export type SandboxSpec = {
   kubectlCompletion: string;
   /** The session's own API relay socket. */
   apiSocket: string;
+  /** The learner toolset's /usr (toolset.ts). */
+  usr: string;
   /** The compiled seccomp filter (seccomp.ts). */
   seccompFilter: string;
   /** The cgroup.procs files the sandbox joins before anything in it runs (none where the machine has no cgroups for sessions). */
@@ -69,18 +72,10 @@ export type SandboxSpec = {
   limits: SessionLimits;
 };
 
-const SYSTEM_LINKS = ['bin', 'lib', 'lib32', 'lib64', 'libx32', 'sbin'];
-
-/** /bin, /lib, ... as on the host: symlinks into /usr on merged-/usr systems, read-only binds elsewhere. */
-function systemDirs(): string[] {
-  const args = ['--ro-bind', '/usr', '/usr'];
-  for (const name of SYSTEM_LINKS) {
-    const path = `/${name}`;
-    if (!existsSync(path)) continue;
-    if (lstatSync(path).isSymbolicLink()) args.push('--symlink', readlinkSync(path), path);
-    else args.push('--ro-bind', path, path);
-  }
-  return args;
+/** The toolset's /usr as the system: /bin and the like are links into it, as on a merged-/usr system. */
+function systemDirs(usr: string): string[] {
+  const links = ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32'].filter((name) => existsSync(join(usr, name)));
+  return ['--ro-bind', usr, '/usr', ...links.flatMap((name) => ['--symlink', `usr/${name}`, `/${name}`])];
 }
 
 const SHELL_START = [
@@ -127,7 +122,7 @@ export function sandboxCommand(spec: SandboxSpec, entry: string[] = ['sh', '-c',
     '--die-with-parent',
     '--hostname',
     'cnlab',
-    ...systemDirs(),
+    ...systemDirs(spec.usr),
     // Folders bwrap creates take the caller's umask; the shell must be able to enter them.
     ...['/etc', '/etc/cnlab', '/home', '/run', '/run/cnlab', '/opt', '/opt/cnlab', INSIDE.binDir].flatMap((dir) => ['--perms', '0755', '--dir', dir]),
     '--proc',
@@ -173,7 +168,11 @@ export function sandboxCommand(spec: SandboxSpec, entry: string[] = ['sh', '-c',
     'C.UTF-8',
     '--setenv',
     'PATH',
-    `${INSIDE.binDir}:/usr/local/bin:/usr/bin:/bin`,
+    `${INSIDE.binDir}:/usr/bin`,
+    // What `kubectl edit` and `git commit` open.
+    '--setenv',
+    'EDITOR',
+    'vi',
     '--setenv',
     'KUBECONFIG',
     INSIDE.kubeconfig,
