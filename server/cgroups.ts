@@ -129,17 +129,28 @@ export function cgroupSupport(): CgroupSupport {
 }
 
 /**
- * Creates `parent/name` with these limits; returns its folder in each hierarchy used (one for v2,
- * one per controller for v1). The parent holds no process of its own, as v2 requires.
+ * Creates the parent of bounded cgroups; for v2, with the controllers passed down to its
+ * children (through every ancestor's subtree_control). Fails where the machine will not let
+ * this process make them (a container's cgroup that holds processes of its own, say).
+ */
+export async function makeLimitedParent(support: Exclude<CgroupSupport, { version: 'none' }>, parent: string): Promise<void> {
+  if (support.version === 'v1') {
+    await makeCgroup(parent, [support.memory, support.cpu, support.pids]);
+    return;
+  }
+  const enable = LIMITED.map((controller) => `+${controller}`).join(' ');
+  await writeFile(join(support.root, 'cgroup.subtree_control'), enable);
+  const [dir] = await makeCgroup(parent, [support.root]);
+  await writeFile(join(dir as string, 'cgroup.subtree_control'), enable);
+}
+
+/**
+ * Creates `parent/name` (the parent made by makeLimitedParent) with these limits; returns its
+ * folder in each hierarchy used (one for v2, one per controller for v1).
  */
 export async function makeLimitedCgroup(support: Exclude<CgroupSupport, { version: 'none' }>, parent: string, name: string, limits: CgroupLimits): Promise<string[]> {
   const quota = String(Math.round(limits.cpus * CPU_PERIOD_US));
   if (support.version === 'v2') {
-    // Controllers reach a cgroup only through every ancestor's subtree_control.
-    const enable = LIMITED.map((controller) => `+${controller}`).join(' ');
-    await writeFile(join(support.root, 'cgroup.subtree_control'), enable);
-    const [parentDir] = await makeCgroup(parent, [support.root]);
-    await writeFile(join(parentDir as string, 'cgroup.subtree_control'), enable);
     const [dir] = await makeCgroup(`${parent}/${name}`, [support.root]);
     const at = dir as string;
     await writeFile(join(at, 'memory.max'), String(limits.memoryBytes));

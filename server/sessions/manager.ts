@@ -114,7 +114,7 @@ export class SessionManager {
   async start(): Promise<void> {
     const { logger, kc, dir } = this.#options;
     // Shells do not survive a restart, so the homes and cgroups of the previous run's sessions go too.
-    await this.#cgroups.removeAll();
+    await this.#cgroups.prepare();
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await chmod(dir, 0o700);

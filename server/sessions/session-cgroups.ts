@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { type CgroupLimits, type CgroupSupport, cgroupDirs, cgroupSupport, killCgroups, makeLimitedCgroup } from '../cgroups.ts';
+import { type CgroupLimits, type CgroupSupport, cgroupDirs, cgroupSupport, killCgroups, makeLimitedCgroup, makeLimitedParent } from '../cgroups.ts';
 
 /**
  * Each session's processes in a cgroup of their own, so that memory, CPU time and processes are
@@ -8,7 +8,7 @@ import { type CgroupLimits, type CgroupSupport, cgroupDirs, cgroupSupport, killC
  * has only that, none without root (the per-process limits of the sandbox still hold).
  */
 export class SessionCgroups {
-  readonly support: CgroupSupport;
+  support: CgroupSupport;
   /** One parent per sessions folder: servers with different state folders never touch each other's sessions. */
   readonly #parent: string;
 
@@ -39,6 +39,21 @@ export class SessionCgroups {
   /** Ends whatever still runs in a session's cgroup and removes it. */
   remove(session: string): Promise<void> {
     return killCgroups(this.dirs(session));
+  }
+
+  /**
+   * Clears what a crashed run left and makes the parent of this server's session cgroups; where
+   * that is refused, sessions go without cgroups, and `describe` says why.
+   */
+  async prepare(): Promise<void> {
+    if (this.support.version === 'none') return;
+    await this.removeAll();
+    const { version } = this.support;
+    try {
+      await makeLimitedParent(this.support, this.#parent);
+    } catch (error) {
+      this.support = { version: 'none', reason: `cgroup ${version} is mounted, but this server may not create cgroups in it (${(error as Error).message})` };
+    }
   }
 
   /** Removes every session cgroup of this sessions folder, with the parent: at start (what a crashed run left) and at stop. */

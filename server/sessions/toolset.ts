@@ -127,7 +127,10 @@ export async function ensureToolsetTree(cacheDir: string, toolset: Toolset = rea
     await symlink(target, at);
   }
   await writeFile(join(building, '.complete'), `${[...packages].map(([pkg, version]) => `${pkg} ${version}`).join('\n')}\n`);
-  await rm(tree, { recursive: true, force: true });
-  await rename(building, tree);
+  // Another server may have made the same tree meanwhile: its sandboxes use it, so it stays.
+  await rename(building, tree).catch(async (error: NodeJS.ErrnoException) => {
+    if (!existsSync(join(tree, '.complete'))) throw error;
+    await rm(building, { recursive: true, force: true });
+  });
   return join(tree, 'usr');
 }
