@@ -63,7 +63,7 @@ export type Platform = {
  * server over all of them.
  */
 export async function buildPlatform(access: ClusterAccess, steps: Steps, options: { http: boolean }): Promise<Platform> {
-  // Learner shells run the kubectl the local provider builds, whichever provider serves the API.
+  // Learner shells run the kubectl and helm the local provider builds, whichever provider serves the API.
   const toolchain = await ensureToolchain(steps);
   const kc = loadKubeConfig(access);
   const store = await openStore();
@@ -72,6 +72,7 @@ export async function buildPlatform(access: ClusterAccess, steps: Steps, options
   const sessions = new SessionManager({
     kc,
     kubectl: toolchain.kubectl,
+    helm: toolchain.helm,
     dir: join(stateDir(), 'sessions'),
     settings,
     logger,

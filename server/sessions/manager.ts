@@ -51,6 +51,7 @@ export class SandboxUnavailableError extends Error {}
 export type ManagerOptions = {
   kc: KubeConfig;
   kubectl: string;
+  helm: string;
   /** Per-session folders and their API relay sockets; only the server's user may enter it. */
   dir: string;
   settings: SessionSettings;
@@ -110,7 +111,7 @@ export class SessionManager {
     return join(this.#options.dir, 'kubectl-completion.bash');
   }
 
-  /** Reconciles what a previous run left, starts the API relay and checks the sandbox works. */
+  /** Reconciles what a previous run left, prepares the sandbox (cgroups, seccomp filter, toolset) and checks it works. */
   async start(): Promise<void> {
     const { logger, kc, dir } = this.#options;
     // Shells do not survive a restart, so the homes and cgroups of the previous run's sessions go too.
@@ -355,7 +356,7 @@ export class SessionManager {
   async #writeSandboxFiles(id: string, namespace: string, uid: number | undefined): Promise<SandboxSpec> {
     const sessionDir = join(this.#options.dir, id);
     for (const dir of ['home', 'tmp', 'etc']) await mkdir(join(sessionDir, dir), { recursive: true, mode: 0o700 });
-    const { kubectl, settings } = this.#options;
+    const { kubectl, helm, settings } = this.#options;
     const { limits } = settings;
     const etc = sandboxEtc({ namespace, uid: uid ?? 1000, limits });
     await Promise.all(Object.entries(etc).map(([name, text]) => writeFile(join(sessionDir, 'etc', name), text, { mode: 0o644 })));
@@ -365,6 +366,7 @@ export class SessionManager {
       sessionDir,
       namespace,
       kubectl,
+      helm,
       kubectlCompletion: this.#kubectlCompletion,
       apiSocket,
       seccompFilter: this.#seccompFilter,

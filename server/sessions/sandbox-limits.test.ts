@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { cgroupSupport } from '../cgroups.ts';
 import { run } from '../exec.ts';
+import { versions } from '../versions.ts';
 import { learnerWithShell, type Platform, startPlatform } from '../testing/platform.ts';
 import { BLOCKED_SYSCALLS } from './seccomp.ts';
 import { SessionCgroups } from './session-cgroups.ts';
@@ -209,6 +210,8 @@ test("the learner toolset: every listed tool runs, and what the host has beyond 
   for (const { program, probe } of tools) assert.equal(await a.shell.exec(`${probe} >/dev/null 2>&1 && echo ran || echo "failed: $?"`), 'ran', `${program}: ${probe}`);
   for (const { name, target } of links) assert.equal(await a.shell.exec(`readlink $(command -v ${name})`), target, name);
   assert.match(await a.shell.exec('kubectl version --client'), /Client Version: v1\.36/);
+  assert.match(await a.shell.exec('helm version --short'), new RegExp(`^${versions.helm.replaceAll('.', '\\.')}`));
+  assert.match(await a.shell.exec('helm create demo >/dev/null && helm template demo ./demo | grep -c "^kind:"'), /^[1-9]/, 'helm renders a chart');
   assert.equal(await a.shell.exec('echo $EDITOR'), 'vi');
   // Programs this machine has (the real node's build tools, the end-to-end tests' browser, the
   // server's own runtimes) that are in no listed package.

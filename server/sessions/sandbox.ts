@@ -57,6 +57,7 @@ export type SandboxSpec = {
   sessionDir: string;
   namespace: string;
   kubectl: string;
+  helm: string;
   /** `kubectl completion bash`, generated once per server rather than once per shell. */
   kubectlCompletion: string;
   /** The session's own API relay socket. */
@@ -145,6 +146,9 @@ export function sandboxCommand(spec: SandboxSpec, entry: string[] = ['sh', '-c',
     '--ro-bind',
     spec.kubectl,
     `${INSIDE.binDir}/kubectl`,
+    '--ro-bind',
+    spec.helm,
+    `${INSIDE.binDir}/helm`,
     '--ro-bind',
     spec.kubectlCompletion,
     INSIDE.kubectlCompletion,
