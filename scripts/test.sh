@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 # The browser for the end-to-end tests, the terminal sandbox's tools, PostgreSQL for the store
 # tests (which start a throwaway server of their own), and the real node's runtime and build
 # tools (the tests run on a real node: without them they fail rather than fall back).
-sh scripts/ensure-system-packages.sh /usr/bin/chromium=chromium bwrap=bubblewrap socat=socat /usr/share/bash-completion/bash_completion=bash-completion \
-  /usr/lib/postgresql=postgresql
+sh scripts/ensure-system-packages.sh /usr/bin/chromium=chromium /usr/lib/postgresql=postgresql
+sh scripts/ensure-sandbox-packages.sh
 sh scripts/ensure-node-packages.sh
 mkdir -p test-results
 

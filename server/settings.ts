@@ -44,6 +44,12 @@ export const settingsSchema = {
   CNLAB_SESSION_SWEEP_SECONDS: variable(seconds(30), 'seconds', '`30`', 'how often idle sessions, expired namespaces and ended workshops are cleaned up'),
   CNLAB_MAX_SESSIONS: variable(count(200).refine((n) => n <= 10_000, 'at most 10000'), 'count, up to 10000', '`200`', 'open terminals on this server; beyond it, "full, try again" (HTTP 429)'),
   CNLAB_MAX_SESSIONS_PER_LEARNER: variable(count(3), 'count', '`3`', 'open terminals per learner'),
+  CNLAB_SESSION_MEMORY_MIB: variable(count(768), 'MiB', '`768`', "the memory of one learner session: its processes, its home and its /tmp together; beyond it the kernel stops the largest process (a cgroup: root only)"),
+  CNLAB_SESSION_CPUS: variable(z.coerce.number({ error: 'give a number of CPUs' }).positive('give a number of CPUs above 0').max(64, 'at most 64').default(1), 'CPUs, e.g. `0.5`', '`1`', 'the CPU time one learner session may use (a cgroup: root only)'),
+  CNLAB_SESSION_PROCESSES: variable(count(128), 'count', '`128`', 'the processes (threads included) one learner session may run at once'),
+  CNLAB_SESSION_HOME_MIB: variable(count(256), 'MiB', '`256`', 'the size of a learner\'s home, a space of its own in memory: writing beyond it fails with "No space left on device"'),
+  CNLAB_SESSION_HOME_FILES: variable(count(20_000), 'count', '`20000`', "the files and folders a learner's home may hold (root only)"),
+  CNLAB_SESSION_API_CONNECTIONS: variable(count(32), 'count', '`32`', 'the connections one session may hold open to the Kubernetes API at once; more are refused'),
   CNLAB_SANDBOX_UID_BASE: variable(z.coerce.number({ error: 'give a uid' }).int('give a whole number').min(1000, 'give a uid of 1000 or more').default(200_000), 'uid, 1000 or more', '`200000`', 'a root server runs session N as host uid base+N'),
 } as const;
 

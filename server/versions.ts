@@ -19,6 +19,8 @@ export const versions = {
   metricsServer: 'v0.9.0',
   // PersistentVolumes as folders on the node (the newest release the module proxy serves).
   localPathProvisioner: 'v0.0.30',
+  // The learner's helm (module 5), the release built with Kubernetes 1.36's libraries.
+  helm: 'v4.2.4',
   // Installed with `go install` where Docker runs; its node image is pinned in kind-config.yaml.
   kind: 'v0.32.0',
 } as const;

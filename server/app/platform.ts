@@ -17,7 +17,6 @@ import { stateDir } from '../paths.ts';
 import { persistentSecret } from '../secrets.ts';
 import { setting } from '../settings.ts';
 import { SessionManager } from '../sessions/manager.ts';
-import { defaultLimits } from '../sessions/sandbox.ts';
 import { sessionSettings } from '../sessions/settings.ts';
 import type { Steps } from '../steps.ts';
 import { openStore } from '../store/open.ts';
@@ -66,7 +65,7 @@ export type Platform = {
  * server over all of them.
  */
 export async function buildPlatform(access: ClusterAccess, steps: Steps, options: { http: boolean }): Promise<Platform> {
-  // Learner shells run the kubectl the local provider builds, whichever provider serves the API.
+  // Learner shells run the kubectl and helm the local provider builds, whichever provider serves the API.
   const toolchain = await ensureToolchain(steps);
   const kc = loadKubeConfig(access);
   const store = await openStore();
@@ -75,9 +74,9 @@ export async function buildPlatform(access: ClusterAccess, steps: Steps, options
   const sessions = new SessionManager({
     kc,
     kubectl: toolchain.kubectl,
+    helm: toolchain.helm,
     dir: join(stateDir(), 'sessions'),
     settings,
-    limits: defaultLimits,
     logger,
     labSetup: (lab) => labs.get(lab)?.setup,
   });

@@ -6,11 +6,13 @@ export type ApiRelay = { close(): Promise<void> };
 
 /**
  * A Unix socket that forwards each connection, byte for byte, to the API server. Sandboxes have
- * no network of their own; this socket, bound into each one, is their only way out, and it leads
- * to the API and nowhere else. TLS runs end to end between kubectl and the API server, so the
- * relay sees neither tokens nor requests.
+ * no network of their own; this socket, bound into one session's sandbox, is its only way out,
+ * and it leads to the API and nowhere else. TLS runs end to end between kubectl and the API
+ * server, so the relay sees neither tokens nor requests. Each connection costs the server two
+ * file descriptors, so a session holds at most `maxConnections` at once: one more is closed as
+ * soon as it is accepted, and the server's descriptors stay bounded whatever the learner opens.
  */
-export async function startApiRelay(socketPath: string, api: { host: string; port: number }): Promise<ApiRelay> {
+export async function startApiRelay(socketPath: string, api: { host: string; port: number }, options: { maxConnections: number }): Promise<ApiRelay> {
   await rm(socketPath, { force: true });
   const open = new Set<Socket>();
   const server = createServer((client) => {
@@ -27,6 +29,7 @@ export async function startApiRelay(socketPath: string, api: { host: string; por
       socket.on('close', () => open.delete(socket));
     }
   });
+  server.maxConnections = options.maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(socketPath, resolve);

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { stringify } from 'yaml';
 import { run } from '../exec.ts';
 import { metrics } from '../metrics.ts';
+import { cacheDir } from '../paths.ts';
 import { type Bus, createBus } from '../shared/bus.ts';
 import { LABELS, ownerLabel } from '../shared/names.ts';
 import { type ApiRelay, startApiRelay } from './api-relay.ts';
@@ -21,7 +22,10 @@ import {
   reconcile,
 } from './provision.ts';
 import { applySetup, wipeNamespace } from './seed.ts';
-import { INSIDE, probeSandbox, type SandboxLimits, type SandboxSpec, sandboxCommand, sandboxEtc } from './sandbox.ts';
+import { INSIDE, probeSandbox, type SandboxSpec, sandboxCommand, sandboxEtc } from './sandbox.ts';
+import { writeSeccompFilter } from './seccomp.ts';
+import { ensureToolsetTree } from './toolset.ts';
+import { SessionCgroups } from './session-cgroups.ts';
 import type { SessionSettings } from './settings.ts';
 import { Terminal } from './terminal.ts';
 
@@ -48,10 +52,10 @@ export class SandboxUnavailableError extends Error {}
 export type ManagerOptions = {
   kc: KubeConfig;
   kubectl: string;
-  /** Per-session folders and the API relay socket; only the server's user may enter it. */
+  helm: string;
+  /** Per-session folders and their API relay sockets; only the server's user may enter it. */
   dir: string;
   settings: SessionSettings;
-  limits: SandboxLimits;
   logger: Logger;
   /** A lab's setup objects, by lab id: a session for a known lab starts with them in its namespace. */
   labSetup(lab: string): readonly KubernetesObject[] | undefined;
@@ -79,13 +83,18 @@ export class SessionManager {
   readonly #freeSlots: number[];
   /** Namespaces from an earlier run, by owner and lab, for their learners to return to. */
   readonly #returnable = new Map<string, V1Namespace>();
-  #relay: ApiRelay | undefined;
+  /** Each session's own API relay, so that its connections are counted and capped per session. */
+  readonly #relays = new Map<string, ApiRelay>();
+  readonly #cgroups: SessionCgroups;
+  #seccompFilter = '';
+  #usr = '';
   #sweeper: NodeJS.Timeout | undefined;
   #sandboxProblem: string | undefined;
   readonly #api: { host: string; port: number; server: string; ca: string | undefined; tlsServerName: string };
 
   constructor(options: ManagerOptions) {
     this.#options = options;
+    this.#cgroups = new SessionCgroups(options.dir);
     this.#freeSlots = Array.from({ length: options.settings.maxSessions }, (_, index) => index);
     const cluster = options.kc.getCurrentCluster();
     if (!cluster) throw new Error('the admin kubeconfig has no current cluster');
@@ -99,18 +108,15 @@ export class SessionManager {
     };
   }
 
-  get #apiSocket(): string {
-    return join(this.#options.dir, 'kube-api.sock');
-  }
-
   get #kubectlCompletion(): string {
     return join(this.#options.dir, 'kubectl-completion.bash');
   }
 
-  /** Reconciles what a previous run left, starts the API relay and checks the sandbox works. */
+  /** Reconciles what a previous run left, prepares the sandbox (cgroups, seccomp filter, toolset) and checks it works. */
   async start(): Promise<void> {
     const { logger, kc, dir } = this.#options;
-    // Shells do not survive a restart, so the homes of the previous run's sessions go too.
+    // Shells do not survive a restart, so the homes and cgroups of the previous run's sessions go too.
+    await this.#cgroups.prepare();
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await chmod(dir, 0o700);
@@ -126,10 +132,17 @@ export class SessionManager {
       // A namespace already being deleted cannot be taken up again: its owner gets a new one.
       if (!deleted.includes(String(ns.metadata?.name)) && ns.status?.phase !== 'Terminating') this.#returnable.set(returnKey(String(labels[LABELS.owner]), String(labels[LABELS.lab])), ns);
     }
-    this.#relay = await startApiRelay(this.#apiSocket, this.#api);
+    logger.info({ cgroup: this.#cgroups.support.version }, this.#cgroups.describe(this.#options.settings.limits));
     const completion = await run(this.#options.kubectl, ['completion', 'bash']);
     await writeFile(this.#kubectlCompletion, completion.stdout, { mode: 0o644 });
-    const probe = await this.#probe();
+    const probe = await Promise.all([writeSeccompFilter(dir), ensureToolsetTree(cacheDir())]).then(
+      ([filter, usr]) => {
+        this.#seccompFilter = filter;
+        this.#usr = usr;
+        return this.#probe();
+      },
+      (error: Error) => ({ ok: false as const, reason: error.message }),
+    );
     if (!probe.ok) {
       this.#sandboxProblem = probe.reason;
       logger.error({ reason: probe.reason }, 'the terminal sandbox cannot be created: terminals will refuse to start');
@@ -143,7 +156,9 @@ export class SessionManager {
     // Shells end with the server; namespaces stay until they expire, for their owners to return to.
     for (const session of this.#sessions.values()) session.terminal.kill();
     this.#sessions.clear();
-    await this.#relay?.close();
+    await Promise.all([...this.#relays.values()].map((relay) => relay.close()));
+    this.#relays.clear();
+    await this.#cgroups.removeAll();
   }
 
   /** The learner's session for a lab: the live one if there is one, else a new one. */
@@ -216,12 +231,18 @@ export class SessionManager {
     session.terminal.kill();
     this.#freeSlots.push(session.slot);
     this.#options.logger.info({ session: id, namespace: session.namespace, reason }, 'session closed');
-    // The shell may still be writing its history as it exits: retry, and never let a leftover
-    // folder take the server down (the next start clears the sessions folder anyway).
-    const removeHome = rm(join(this.#options.dir, id), { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }).catch((error: unknown) =>
-      this.#options.logger.warn({ err: error, session: id }, 'could not remove the session folder'),
-    );
+    // Never let a leftover folder or cgroup take the server down (the next start clears both anyway).
+    const removeHome = this.#release(id)
+      .then(() => rm(join(this.#options.dir, id), { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }))
+      .catch((error: unknown) => this.#options.logger.warn({ err: error, session: id }, 'could not remove the session folder or cgroup'));
     await Promise.all([deleteNamespace(this.#options.kc, session.namespace), removeHome]);
+  }
+
+  /** A session's relay and cgroup (with anything still running in it) go. */
+  async #release(id: string): Promise<void> {
+    await this.#relays.get(id)?.close();
+    this.#relays.delete(id);
+    await this.#cgroups.remove(id);
   }
 
   /**
@@ -276,6 +297,7 @@ export class SessionManager {
     if (slot === undefined) throw new SessionsFullError('all terminals on this server are in use: try again in a few minutes');
 
     const started = performance.now();
+    const id = randomUUID();
     try {
       const owner = ownerLabel(learner);
       // A namespace the learner still owns (from before a server restart) is taken up again.
@@ -287,9 +309,9 @@ export class SessionManager {
       const learnerNamespace = await provisionNamespace(kc, { namespace, owner, lab, expiresAt });
       const setup = this.#options.labSetup(lab);
       if (setup && !kept) await applySetup(kc, namespace, setup);
-      const id = randomUUID();
       const uid = this.#uid(slot);
       const spec = await this.#prepareSessionDir(id, learnerNamespace, uid);
+      spec.cgroupProcs = await this.#cgroups.create(id, settings.limits);
       const session: Session = {
         id,
         learner,
@@ -317,6 +339,7 @@ export class SessionManager {
       logger.info({ session: id, namespace, lab, adopted: Boolean(kept) }, 'session opened');
       return session;
     } catch (error) {
+      await this.#release(id).catch((cleanup: unknown) => logger.warn({ err: cleanup, session: id }, 'could not remove the cgroup of a session that failed to start'));
       this.#freeSlots.push(slot);
       metrics.errors.inc({ kind: 'provision' });
       throw error;
@@ -329,23 +352,36 @@ export class SessionManager {
   }
 
   async #prepareSessionDir(id: string, learnerNamespace: LearnerNamespace, uid: number | undefined): Promise<SandboxSpec> {
-    const spec = await this.#writeSandboxFiles(join(this.#options.dir, id), learnerNamespace.namespace, uid);
-    const home = join(spec.sessionDir, 'home');
-    await mkdir(join(home, '.kube'), { recursive: true, mode: 0o700 });
-    await writeFile(join(home, '.kube', 'config'), this.#kubeconfig(learnerNamespace), { mode: 0o600 });
-    if (uid !== undefined) {
-      for (const path of [home, join(home, '.kube'), join(home, '.kube', 'config')]) await chown(path, uid, uid);
-    }
+    const spec = await this.#writeSandboxFiles(id, learnerNamespace.namespace, uid);
+    const kubeconfig = join(spec.sessionDir, 'etc', 'kubeconfig');
+    await writeFile(kubeconfig, this.#kubeconfig(learnerNamespace), { mode: 0o600 });
+    if (uid !== undefined) await chown(kubeconfig, uid, uid);
     return spec;
   }
 
-  async #writeSandboxFiles(sessionDir: string, namespace: string, uid: number | undefined): Promise<SandboxSpec> {
-    await mkdir(join(sessionDir, 'home'), { recursive: true, mode: 0o700 });
-    await mkdir(join(sessionDir, 'etc'), { recursive: true });
-    const etc = sandboxEtc({ namespace, uid: uid ?? 1000 });
+  /** A session folder: the files bound into the sandbox, the mount points of its home and /tmp, and its own API relay. */
+  async #writeSandboxFiles(id: string, namespace: string, uid: number | undefined): Promise<SandboxSpec> {
+    const sessionDir = join(this.#options.dir, id);
+    for (const dir of ['home', 'tmp', 'etc']) await mkdir(join(sessionDir, dir), { recursive: true, mode: 0o700 });
+    const { kubectl, helm, settings } = this.#options;
+    const { limits } = settings;
+    const etc = sandboxEtc({ namespace, uid: uid ?? 1000, limits });
     await Promise.all(Object.entries(etc).map(([name, text]) => writeFile(join(sessionDir, 'etc', name), text, { mode: 0o644 })));
-    const { kubectl, limits } = this.#options;
-    return { sessionDir, namespace, kubectl, kubectlCompletion: this.#kubectlCompletion, apiSocket: this.#apiSocket, limits, ...(uid === undefined ? {} : { uid }) };
+    const apiSocket = join(sessionDir, 'kube-api.sock');
+    this.#relays.set(id, await startApiRelay(apiSocket, this.#api, { maxConnections: limits.apiConnections }));
+    return {
+      sessionDir,
+      namespace,
+      kubectl,
+      helm,
+      kubectlCompletion: this.#kubectlCompletion,
+      apiSocket,
+      seccompFilter: this.#seccompFilter,
+      usr: this.#usr,
+      cgroupProcs: [],
+      limits,
+      ...(uid === undefined ? {} : { uid }),
+    };
   }
 
   /** The shell's kubeconfig: the learner's own token, its namespace as default, the API through the relay. */
@@ -372,8 +408,11 @@ export class SessionManager {
   async #probe(): Promise<{ ok: true } | { ok: false; reason: string }> {
     const dir = join(this.#options.dir, 'probe');
     try {
-      return await probeSandbox(await this.#writeSandboxFiles(dir, 'probe', this.#uid(0)));
+      const spec = await this.#writeSandboxFiles('probe', 'probe', this.#uid(0));
+      await writeFile(join(dir, 'etc', 'kubeconfig'), '', { mode: 0o600 });
+      return await probeSandbox(spec);
     } finally {
+      await this.#release('probe');
       await rm(dir, { recursive: true, force: true });
     }
   }

@@ -1,4 +1,5 @@
 import { setting } from '../settings.ts';
+import { FIXED_LIMITS, type SessionLimits } from './sandbox.ts';
 
 export type SessionSettings = {
   idleSeconds: number;
@@ -8,7 +9,10 @@ export type SessionSettings = {
   maxSessionsPerLearner: number;
   /** A root server runs session N's shell as host uid uidBase + N. */
   uidBase: number;
+  limits: SessionLimits;
 };
+
+const MIB = 1024 * 1024;
 
 /** The session settings (declared in server/settings.ts); a bad value stops the start. */
 export function sessionSettings(env: NodeJS.ProcessEnv = process.env): SessionSettings {
@@ -19,5 +23,14 @@ export function sessionSettings(env: NodeJS.ProcessEnv = process.env): SessionSe
     maxSessions: setting('CNLAB_MAX_SESSIONS', env),
     maxSessionsPerLearner: setting('CNLAB_MAX_SESSIONS_PER_LEARNER', env),
     uidBase: setting('CNLAB_SANDBOX_UID_BASE', env),
+    limits: {
+      processes: setting('CNLAB_SESSION_PROCESSES', env),
+      memoryBytes: setting('CNLAB_SESSION_MEMORY_MIB', env) * MIB,
+      cpus: setting('CNLAB_SESSION_CPUS', env),
+      homeBytes: setting('CNLAB_SESSION_HOME_MIB', env) * MIB,
+      homeFiles: setting('CNLAB_SESSION_HOME_FILES', env),
+      apiConnections: setting('CNLAB_SESSION_API_CONNECTIONS', env),
+      ...FIXED_LIMITS,
+    },
   };
 }

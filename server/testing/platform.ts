@@ -18,6 +18,8 @@ export type Platform = {
   env: NodeJS.ProcessEnv;
   stateDir: string;
   process: ChildProcess;
+  /** What the server has printed so far (its startup steps and logs). */
+  output(): string;
   stop(): Promise<void>;
   /** Runs the cnlab CLI against this platform's cluster. */
   cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
@@ -55,6 +57,7 @@ export async function startPlatform(settings: Record<string, string> = {}, state
     env,
     stateDir: dir,
     process: child,
+    output: () => output,
     async stop() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');

@@ -19,6 +19,8 @@ export type Toolchain = {
   etcd: string;
   kwok: string;
   kwokctl: string;
+  /** Not the cluster's: the learner's, bound into every sandbox beside kubectl. */
+  helm: string;
 };
 
 type Component = {
@@ -107,6 +109,14 @@ const components: Component[] = [
       );
     },
   },
+  againstKubernetes({
+    module: 'helm.sh/helm/v4',
+    version: versions.helm,
+    binary: 'helm',
+    target: 'helm.sh/helm/v4/cmd/helm',
+    // What its Makefile stamps: `helm version` tells the truth.
+    ldflags: `-X helm.sh/helm/v4/internal/version.version=${versions.helm}`,
+  }),
 ];
 
 /** CoreDNS's plugins of a kubeadm Corefile: cluster names only, no cloud DNS providers to compile. */
@@ -281,6 +291,7 @@ function toolchainPaths(): Toolchain {
     etcd: path(`etcd-${versions.etcd}`, 'etcd'),
     kwok: path(kwok, 'kwok'),
     kwokctl: path(kwok, 'kwokctl'),
+    helm: path(`helm-${versions.helm}`, 'helm'),
   };
 }
 

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { cgroupHierarchies } from '../../../cgroups.ts';
 import { run } from '../../../exec.ts';
 import { setting } from '../../../settings.ts';
 
@@ -38,16 +39,4 @@ export async function nodePreflight(): Promise<Preflight> {
   const probe = await run('unshare', ['--pid', '--fork', '--net', '--mount', '--mount-proc', 'true']).catch((error: Error) => ({ code: 127, stderr: error.message }));
   if (probe.code !== 0) return { ok: false, reason: `this machine does not allow new PID, mount and network namespaces (${probe.stderr.trim()})` };
   return { ok: true };
-}
-
-/**
- * Where the node's cgroups go: every cgroup hierarchy mounted, v1 and v2 alike (on a hybrid
- * machine runc also places containers in the v2 tree beside the v1 controllers).
- */
-export function cgroupHierarchies(): string[] {
-  return readFileSync('/proc/self/mounts', 'utf8')
-    .split('\n')
-    .map((line) => line.split(' '))
-    .filter((fields) => fields[2] === 'cgroup' || fields[2] === 'cgroup2')
-    .map((fields) => fields[1] as string);
 }

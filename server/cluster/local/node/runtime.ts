@@ -4,10 +4,11 @@
 // nftables table; `stopNode` removes all four, and the kernel removes everything inside.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import { chmod, mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { CoreV1Api, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { cgroupHierarchies, killCgroups, makeCgroup } from '../../../cgroups.ts';
 import { CnlabError } from '../../../errors.ts';
 import { run, tail } from '../../../exec.ts';
 import { projectRoot } from '../../../paths.ts';
@@ -29,7 +30,6 @@ import {
 } from './configs.ts';
 import { mirrorHosts, registryConfig } from '../../images/build.ts';
 import { linkAddresses, NODE_ROOT, type NodePlan, planDir, planNode, SERVICE_CIDR } from './plan.ts';
-import { cgroupHierarchies } from './preflight.ts';
 
 const initScript = join(projectRoot, 'server', 'cluster', 'local', 'node', 'node-init.sh');
 export const REAL_NODE_LABEL = 'cnlab.dev/node';
@@ -96,22 +96,9 @@ const readPid = (plan: NodePlan, name: string): number | undefined => {
 
 const cgroupName = (plan: NodePlan) => `cnlab-${plan.id}`;
 
-/** Creates the node's cgroups; cpuset ones start empty in cgroup v1 and must inherit the machine's CPUs and memory nodes. */
+/** Creates the node's cgroups in every hierarchy; returns the files a process joins them through. */
 async function createCgroups(plan: NodePlan): Promise<string[]> {
-  const procsFiles: string[] = [];
-  for (const hierarchy of cgroupHierarchies()) {
-    const root = join(hierarchy, cgroupName(plan));
-    const system = join(root, 'system');
-    for (const dir of [root, system]) {
-      await mkdir(dir, { recursive: true });
-      for (const file of ['cpuset.cpus', 'cpuset.mems']) {
-        const parent = join(dir, '..', file);
-        if (existsSync(parent) && readFileSync(join(dir, file), 'utf8').trim() === '') await writeFile(join(dir, file), readFileSync(parent, 'utf8'));
-      }
-    }
-    procsFiles.push(join(system, 'cgroup.procs'));
-  }
-  return procsFiles;
+  return (await makeCgroup(`${cgroupName(plan)}/system`)).map((dir) => join(dir, 'cgroup.procs'));
 }
 
 /** Starts a detached program inside the node's cgroups (so `stopNode` finds whatever it leaves), logging to `log`. */
@@ -299,62 +286,13 @@ export async function nodeLogTails(plan: NodePlan, lines = 6): Promise<string> {
   return parts.join('\n');
 }
 
-/** Every pid in the node's cgroups, on any hierarchy. */
-function cgroupPids(plan: NodePlan): number[] {
-  const pids = new Set<number>();
-  const walk = (dir: string) => {
-    try {
-      for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n')) if (pid) pids.add(Number(pid));
-      for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) walk(join(dir, entry.name));
-    } catch {
-      // A cgroup removed while we walk it holds no processes.
-    }
-  };
-  for (const hierarchy of cgroupHierarchies()) walk(join(hierarchy, cgroupName(plan)));
-  return [...pids];
-}
-
-/** Removes a cgroup and those below it; the kernel refuses (EBUSY) for a moment after its last process was killed. */
-async function removeCgroupTree(dir: string, deadline = Date.now() + 10_000): Promise<void> {
-  if (!existsSync(dir)) return;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) await removeCgroupTree(join(dir, entry.name), deadline);
-  for (;;) {
-    try {
-      await rmdir(dir);
-      return;
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return;
-      if (code !== 'EBUSY' || Date.now() > deadline) throw new CnlabError(`could not remove the node's cgroup ${dir} (${code})`, `see \`cat ${dir}/cgroup.procs\` for what still runs in it`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
-
 /**
  * Stops the node and removes what it had on the host: its processes (all in its cgroups), the
  * cgroups, the link and the firewall table. Mounts and in-node devices go with the namespaces.
  */
 export async function stopNode(plan: NodePlan, options: { keepPlan?: boolean } = {}): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const pids = cgroupPids(plan).filter(isAlive);
-    for (const name of ['node', 'api-relay']) {
-      const pid = readPid(plan, name);
-      if (pid !== undefined && isAlive(pid)) pids.push(pid);
-    }
-    if (pids.length === 0) break;
-    for (const pid of pids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // Gone already.
-      }
-    }
-    if (Date.now() > deadline) throw new CnlabError(`the real node's processes ${pids.join(', ')} did not stop`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  for (const hierarchy of cgroupHierarchies()) await removeCgroupTree(join(hierarchy, cgroupName(plan)));
+  const pidFiles = () => ['node', 'api-relay'].map((name) => readPid(plan, name)).filter((pid) => pid !== undefined);
+  await killCgroups(cgroupHierarchies().map((hierarchy) => join(hierarchy, cgroupName(plan))), pidFiles);
   await run('ip', ['link', 'del', plan.hostInterface]);
   await run('nft', ['delete', 'table', 'inet', `cnlab-${plan.id}`]);
   const paths = nodePaths(plan.dir);
