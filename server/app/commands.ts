@@ -103,7 +103,7 @@ export async function labsTestCommand(ids: string[], flags: { json?: boolean }):
   if (unknown.length > 0) throw new CnlabError(`no lab named ${unknown.join(', ')}`, `labs are: ${all.map((lab) => lab.definition.id).join(', ')}`);
   const chosen = ids.length > 0 ? all.filter((lab) => ids.includes(lab.definition.id)) : all;
   const access = await clusterUp({}, steps);
-  const platform = await buildPlatform(access, steps, { http: false });
+  const platform = await buildPlatform(access, steps, {});
   const proofs = [];
   try {
     // One lab at a time: each starts a shell and rolls out workloads, and the table should

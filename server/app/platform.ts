@@ -8,6 +8,7 @@ import { readRecord, writeRecord } from '../cluster/record.ts';
 import { chooseProvider, type ProviderChoice } from '../cluster/select.ts';
 import { loadCourse } from '../course/load.ts';
 import { buildApp } from '../http/app.ts';
+import type { Listening } from '../http/host-guard.ts';
 import { type AutoGrader, autoGrader } from '../labs/auto-grader.ts';
 import { type Lab, loadLabs } from '../labs/load.ts';
 import { logger } from '../log.ts';
@@ -60,10 +61,10 @@ export type Platform = {
 
 /**
  * The platform on a cluster, as the server and `cnlab labs test` both run it: the store, the
- * labs, learner sessions (reconciled, sandbox checked), the auto-grader, and with `http` the web
- * server over all of them.
+ * labs, learner sessions (reconciled, sandbox checked), the auto-grader, and, given where it will
+ * listen (`http`), the web server over all of them.
  */
-export async function buildPlatform(access: ClusterAccess, steps: Steps, options: { http: boolean }): Promise<Platform> {
+export async function buildPlatform(access: ClusterAccess, steps: Steps, options: { http?: Listening }): Promise<Platform> {
   // Learner shells run the kubectl the local provider builds, whichever provider serves the API.
   const toolchain = await ensureToolchain(steps);
   const kc = loadKubeConfig(access);
@@ -81,22 +82,7 @@ export async function buildPlatform(access: ClusterAccess, steps: Steps, options
   });
   const grader = autoGrader(kc, labs, store, logger, sessions.events);
   await steps.step('prepare learner sessions (reconcile namespaces, check the sandbox)', () => sessions.start());
-  const http = options.http
-    ? await buildApp({
-        siteDir,
-        // The record is read on every health check so a `cnlab cluster down` is reported at once.
-        cluster: readRecord,
-        logger,
-        sessions,
-        grader,
-        labs,
-        quizzes: (await loadCourse()).quizzes,
-        store,
-        cookieSecret: await cookieSecret(),
-        kc,
-        gradingToken: await gradingToken(),
-      })
-    : undefined;
+  const http = options.http ? await webServer(options.http, { kc, store, labs, sessions, grader }) : undefined;
   return {
     kc,
     store,
@@ -109,4 +95,28 @@ export async function buildPlatform(access: ClusterAccess, steps: Steps, options
       await store.close();
     },
   };
+}
+
+/** The web server over the platform's parts, configured from the settings. */
+async function webServer(listening: Listening, parts: Pick<Platform, 'kc' | 'store' | 'labs' | 'sessions' | 'grader'>): Promise<FastifyInstance> {
+  const course = await loadCourse();
+  return buildApp({
+    ...parts,
+    siteDir,
+    // The record is read on every health check so a `cnlab cluster down` is reported at once.
+    cluster: readRecord,
+    logger,
+    quizzes: course.quizzes,
+    lessons: new Set(course.lessons.keys()),
+    cookieSecret: await cookieSecret(),
+    gradingToken: await gradingToken(),
+    listening,
+    publicUrl: setting('CNLAB_PUBLIC_URL'),
+    trustProxy: setting('CNLAB_TRUST_PROXY'),
+    sessionStarts: {
+      perLearner: setting('CNLAB_SESSION_STARTS_PER_LEARNER'),
+      perAddress: setting('CNLAB_SESSION_STARTS_PER_ADDRESS'),
+      overall: setting('CNLAB_SESSION_STARTS'),
+    },
+  });
 }

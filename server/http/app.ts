@@ -11,9 +11,12 @@ import { registry } from '../metrics.ts';
 import type { SessionManager } from '../sessions/manager.ts';
 import type { ProgressStore } from '../store/store.ts';
 import { registerGradingApi } from './grading-api.ts';
+import { hostAllowList, type Listening, registerHostGuard } from './host-guard.ts';
 import { registerIdentity } from './identity.ts';
 import { registerLabRoutes } from './lab-routes.ts';
+import { oneAtATime } from './one-at-a-time.ts';
 import { registerProgressRoutes } from './progress-routes.ts';
+import { type SessionStartLimits, sessionStartLimit } from './rate-limits.ts';
 import { registerSessionRoutes } from './session-routes.ts';
 import { registerWorkshopRoutes } from './workshop-routes.ts';
 import { MAX_FRAME_BYTES } from '../shared/terminal-protocol.ts';
@@ -29,26 +32,41 @@ export type AppOptions = {
   labs: ReadonlyMap<string, Lab>;
   /** The question bank by lesson, to score quiz answers. */
   quizzes: ReadonlyMap<string, Quiz>;
+  /** Every lesson's slug. */
+  lessons: ReadonlySet<string>;
   store: ProgressStore;
   cookieSecret: string;
   /** The admin view of the cluster, for the grading API. */
   kc: KubeConfig;
   gradingToken: string;
+  /** Where the server listens: the names it answers to start from it. */
+  listening: Listening;
+  /** CNLAB_PUBLIC_URL: the address learners use, when it is not a loopback one. */
+  publicUrl: string | undefined;
+  /** CNLAB_TRUST_PROXY, as Fastify's trustProxy. */
+  trustProxy: boolean | number | string[];
+  sessionStarts: SessionStartLimits;
 };
+
+// Every request body is a small JSON document; nothing an anonymous client sends may be big.
+const BODY_LIMIT_BYTES = 64 * 1024;
 
 // A page refresh or a monitoring probe should not turn into a burst of API calls.
 const HEALTH_CACHE_MS = 2000;
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: options.logger, disableRequestLogging: true });
+  const app = Fastify({ loggerInstance: options.logger, disableRequestLogging: true, trustProxy: options.trustProxy, bodyLimit: BODY_LIMIT_BYTES });
+  registerHostGuard(app, hostAllowList(options.listening, options.publicUrl));
   await registerIdentity(app, options.cookieSecret);
   await app.register(fastifyWebsocket, { options: { maxPayload: MAX_FRAME_BYTES } });
-  registerSessionRoutes(app, options.sessions);
+  registerSessionRoutes(app, options.sessions, await sessionStartLimit(app, options.sessionStarts));
   registerTerminalSocket(app, options.sessions, options.grader.events);
-  registerLabRoutes(app, options.sessions, options.grader, options.labs);
-  registerProgressRoutes(app, options.store, options.sessions, options.labs, options.quizzes);
+  // One grade or reset per lab at a time, whoever asks: the learner or their instructor.
+  const inFlight = oneAtATime();
+  registerLabRoutes(app, options.sessions, options.grader, options.labs, inFlight);
+  registerProgressRoutes(app, options.store, options.sessions, options.labs, options.quizzes, options.lessons);
   registerGradingApi(app, options.kc, options.labs, options.gradingToken);
-  registerWorkshopRoutes(app, options.store, options.labs, options.sessions, options.grader);
+  registerWorkshopRoutes(app, options.store, options.labs, options.sessions, options.grader, inFlight);
   app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 
   let cached: { at: number; health: ClusterHealth | undefined } | undefined;

@@ -8,7 +8,8 @@ import type { Lab } from '../labs/load.ts';
 import { gradeJson } from '../labs/report.ts';
 
 // Automated grading over HTTP, for course providers' scripts and CI: POST /api/grade with
-// `Authorization: Bearer <grading token>`. The token grants grading and nothing else.
+// `Authorization: Bearer <grading token>`. The token grants grading of learner namespaces (the
+// platform's, by label) and nothing else.
 
 function authorized(header: string | undefined, token: string): boolean {
   const presented = Buffer.from(/^Bearer (.+)$/.exec(header ?? '')?.[1] ?? '');
@@ -26,7 +27,7 @@ export function registerGradingApi(app: FastifyInstance, kc: KubeConfig, labs: R
     const lab = labs.get(body.data.lab);
     if (!lab) return reply.code(404).send({ error: `no lab named ${body.data.lab}` });
     try {
-      return gradeJson(await gradeNamespace(kc, lab, body.data.namespace), lab.definition.title);
+      return gradeJson(await gradeNamespace(kc, lab, body.data.namespace, { learnerOnly: true }), lab.definition.title);
     } catch (error) {
       if (!(error instanceof CnlabError)) throw error;
       return reply.code(error.exitCode === 2 ? 503 : 404).send({ error: error.message });

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Lab } from '../labs/load.ts';
 import { type AutoGrader, CLUSTER_UNAVAILABLE } from '../labs/auto-grader.ts';
 import type { SessionManager } from '../sessions/manager.ts';
+import type { OneAtATime } from './one-at-a-time.ts';
 import { ownSession } from './session-routes.ts';
 
 /** What the browser may know of a lab: everything but the solution, which must be earned. */
@@ -10,7 +11,9 @@ function publicLab(lab: Lab) {
   return { id, title, lesson, intro, tasks: tasks.map(({ id: taskId, title: taskTitle, instructions, hints }) => ({ id: taskId, title: taskTitle, instructions, hints })) };
 }
 
-export function registerLabRoutes(app: FastifyInstance, sessions: SessionManager, grader: AutoGrader, labs: ReadonlyMap<string, Lab>): void {
+export const RESET_UNAVAILABLE = 'the lab cluster is unavailable right now, so the lab could not be reset: try again in a moment';
+
+export function registerLabRoutes(app: FastifyInstance, sessions: SessionManager, grader: AutoGrader, labs: ReadonlyMap<string, Lab>, inFlight: OneAtATime): void {
   app.get<{ Params: { id: string } }>('/api/labs/:id', async (request, reply) => {
     const lab = labs.get(request.params.id);
     return lab ? publicLab(lab) : reply.code(404).send({ error: `no lab named ${request.params.id}` });
@@ -19,24 +22,35 @@ export function registerLabRoutes(app: FastifyInstance, sessions: SessionManager
   app.post<{ Params: { id: string } }>('/api/sessions/:id/grade', async (request, reply) => {
     const session = ownSession(request, sessions);
     if (!session) return reply.code(404).send({ error: 'no such session' });
-    let result;
-    try {
-      result = await grader.grade(session, 'learner');
-    } catch (error) {
-      // An unreachable cluster is not the learner's failure: say so, and grade nothing.
-      request.log.warn({ err: error, session: session.id }, 'grading failed');
-      return reply.code(503).send({ error: CLUSTER_UNAVAILABLE });
-    }
-    if (!result) return reply.code(404).send({ error: `the session's lab ${session.lab} has no checks` });
-    session.tried = true;
-    return result;
+    return inFlight.run(session, reply, async () => {
+      let result;
+      try {
+        result = await grader.grade(session, 'learner');
+      } catch (error) {
+        // An unreachable cluster is not the learner's failure: say so, and grade nothing.
+        request.log.warn({ err: error, session: session.id }, 'grading failed');
+        return reply.code(503).send({ error: CLUSTER_UNAVAILABLE });
+      }
+      if (!result) return reply.code(404).send({ error: `the session's lab ${session.lab} has no checks` });
+      session.tried = true;
+      return result;
+    });
   });
 
   app.post<{ Params: { id: string } }>('/api/sessions/:id/reset', async (request, reply) => {
     const session = ownSession(request, sessions);
     if (!session) return reply.code(404).send({ error: 'no such session' });
-    await sessions.reset(session);
-    return (await grader.grade(session, 'learner')) ?? reply.code(204).send();
+    return inFlight.run(session, reply, async () => {
+      try {
+        await sessions.reset(session);
+      } catch (error) {
+        request.log.warn({ err: error, session: session.id }, 'reset failed');
+        return reply.code(503).send({ error: RESET_UNAVAILABLE });
+      }
+      // The reset is done; a grade that fails now is left to the automatic grader.
+      const result = await grader.grade(session, 'learner').catch((error: unknown) => request.log.warn({ err: error, session: session.id }, 'grading after a reset failed'));
+      return result ?? reply.code(204).send();
+    });
   });
 
   app.get<{ Params: { id: string } }>('/api/sessions/:id/solution', async (request, reply) => {

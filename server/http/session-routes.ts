@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { z } from 'zod';
 import { SandboxUnavailableError, type Session, type SessionManager, SessionsFullError } from '../sessions/manager.ts';
 import { displayNameSchema, ensureLearner, learnerOf, setLearner } from './identity.ts';
@@ -12,7 +12,7 @@ export function ownSession(request: FastifyRequest<{ Params: { id: string } }>, 
 
 const labSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a lab id is lowercase letters, digits and dashes');
 
-export function registerSessionRoutes(app: FastifyInstance, sessions: SessionManager): void {
+export function registerSessionRoutes(app: FastifyInstance, sessions: SessionManager, startLimit: onRequestHookHandler): void {
   app.get('/api/me', async (request, reply) => {
     const learner = ensureLearner(request, reply);
     return { name: learner.name ?? null };
@@ -26,7 +26,7 @@ export function registerSessionRoutes(app: FastifyInstance, sessions: SessionMan
     return { name: body.data.name };
   });
 
-  app.post('/api/sessions', async (request, reply) => {
+  app.post('/api/sessions', { onRequest: startLimit }, async (request, reply) => {
     const body = z.object({ lab: labSchema }).safeParse(request.body);
     if (!body.success) return reply.code(400).send({ error: body.error.issues[0]?.message });
     const learner = ensureLearner(request, reply);
@@ -44,7 +44,13 @@ export function registerSessionRoutes(app: FastifyInstance, sessions: SessionMan
   app.delete<{ Params: { id: string } }>('/api/sessions/:id', async (request, reply) => {
     const session = ownSession(request, sessions);
     if (!session) return reply.code(404).send({ error: 'no such session' });
-    await sessions.close(session.id, 'closed by the learner');
+    try {
+      await sessions.close(session.id, 'closed by the learner');
+    } catch (error) {
+      // The shell is gone either way; the namespace waits for the cluster, or for its expiry.
+      request.log.warn({ err: error, session: session.id }, 'deleting a closed session\'s namespace failed');
+      return reply.code(503).send({ error: 'your terminal is closed, but the lab cluster is unavailable right now: its namespace is deleted when it expires' });
+    }
     return reply.code(204).send();
   });
 }

@@ -8,6 +8,7 @@ import { labKinds as kinds } from '../shared/kinds.ts';
 import { accessKey, type CustomCheck, evaluate, kindsRead, type Snapshot } from './checks.ts';
 import type { Lab } from './load.ts';
 import { LABELS, MANAGED_BY, ownerLabel } from '../shared/names.ts';
+import { withinDeadline } from './deadline.ts';
 import { listRaw } from './read-raw.ts';
 import type { LearnerGrade } from './report.ts';
 import type { Check } from './schema.ts';
@@ -19,7 +20,7 @@ import type { Check } from './schema.ts';
  */
 export async function gradeLab(kc: KubeConfig, lab: Lab, namespace: string): Promise<LabResult> {
   const checks = lab.definition.tasks.flatMap((task) => task.checks);
-  const snapshot = await readSnapshot(kc, namespace, checks);
+  const snapshot = await withinDeadline(readSnapshot(kc, namespace, checks), `reading namespace ${namespace}`);
   const customModule = join(lab.dir, 'checks.ts');
   const custom = async (name: string): Promise<CustomCheck> => {
     if (!existsSync(customModule)) throw new Error(`lab ${lab.definition.id} names custom check ${name} but has no checks.ts`);
@@ -39,11 +40,17 @@ export async function gradeLab(kc: KubeConfig, lab: Lab, namespace: string): Pro
 
 /**
  * Grades a namespace for the CLI and the grading API: a namespace that does not exist is an
- * error, and a cluster that cannot be reached says so instead of failing the learner.
+ * error, and a cluster that cannot be reached says so instead of failing the learner. With
+ * `learnerOnly` (the grading API: a bearer token, not an operator's kubeconfig), only learner
+ * namespaces the platform made are graded; any other reads as not there.
  */
-export async function gradeNamespace(kc: KubeConfig, lab: Lab, namespace: string): Promise<LabResult> {
+export async function gradeNamespace(kc: KubeConfig, lab: Lab, namespace: string, options: { learnerOnly?: boolean } = {}): Promise<LabResult> {
   try {
-    await kc.makeApiClient(CoreV1Api).readNamespace({ name: namespace });
+    const found = await withinDeadline(kc.makeApiClient(CoreV1Api).readNamespace({ name: namespace }), `reading namespace ${namespace}`);
+    const labels = found.metadata?.labels ?? {};
+    if (options.learnerOnly && (labels[LABELS.managedBy] !== MANAGED_BY || !labels[LABELS.owner])) {
+      throw new CnlabError(`namespace ${namespace} is not a learner namespace of this platform`, 'the grading API grades learner namespaces only; an operator grades any namespace with `cnlab grade --kubeconfig`');
+    }
     return await gradeLab(kc, lab, namespace);
   } catch (error) {
     if ((error as { code?: number }).code === 404) throw new CnlabError(`namespace ${namespace} does not exist`, 'check the name with `kubectl get namespaces`');
@@ -60,9 +67,10 @@ const WORKSHOP_GRADINGS_AT_ONCE = 8;
  */
 export async function gradeLearners(kc: KubeConfig, lab: Lab, learners: Array<{ learner: string; name: string }>): Promise<LearnerGrade[]> {
   try {
-    const namespaces = await kc
-      .makeApiClient(CoreV1Api)
-      .listNamespace({ labelSelector: `${LABELS.managedBy}=${MANAGED_BY},${LABELS.lab}=${lab.definition.id}` });
+    const namespaces = await withinDeadline(
+      kc.makeApiClient(CoreV1Api).listNamespace({ labelSelector: `${LABELS.managedBy}=${MANAGED_BY},${LABELS.lab}=${lab.definition.id}` }),
+      'listing learner namespaces',
+    );
     const byOwner = new Map(namespaces.items.map((namespace) => [namespace.metadata?.labels?.[LABELS.owner], namespace.metadata?.name]));
     const grades: LearnerGrade[] = learners.map((learner) => ({ ...learner }));
     const queue = grades.entries();

@@ -37,6 +37,8 @@ export type Session = {
   slot: number;
   /** The learner has asked for a grade at least once: the solution may be shown. */
   tried: boolean;
+  /** When the learner opened it: a workshop's instructor reaches only sessions opened since joining. */
+  openedAt: Date;
 };
 
 /** "Full, try again": a cap was reached; nobody else's session got worse. */
@@ -166,24 +168,32 @@ export class SessionManager {
     session.lastInput = Date.now();
   }
 
-  /** The learner's open terminal for a lab, if they have one. */
-  liveSession(learner: string, lab: string): Session | undefined {
-    return [...this.#sessions.values()].find((session) => session.learner === learner && session.lab === lab && !session.terminal.exited);
+  /** The learner's open terminal for a lab, if they have one (opened at `since` or later, if given). */
+  liveSession(learner: string, lab: string, since?: Date): Session | undefined {
+    return [...this.#sessions.values()].find(
+      (session) => session.learner === learner && session.lab === lab && !session.terminal.exited && (!since || session.openedAt >= since),
+    );
   }
 
   /**
-   * Resets a learner's lab for someone else (their instructor): their open session if there is
-   * one, else the namespace they left. Returns the session reset, or whether a namespace was.
+   * Resets a learner's lab for someone else (their instructor), as far as `since` reaches: their
+   * session opened since then if there is one, else the namespace they made since then. Returns
+   * the session reset, or whether a namespace was.
    */
-  async resetFor(learner: string, lab: string): Promise<Session | 'namespace' | undefined> {
-    const live = this.liveSession(learner, lab);
+  async resetFor(learner: string, lab: string, since: Date): Promise<Session | 'namespace' | undefined> {
+    const live = this.liveSession(learner, lab, since);
     if (live) {
       await this.reset(live);
       return live;
     }
     const owner = ownerLabel(learner);
     const namespace = (await listLearnerNamespaces(this.#options.kc)).find(
-      (candidate) => candidate.metadata?.labels?.[LABELS.owner] === owner && candidate.metadata.labels[LABELS.lab] === lab && candidate.status?.phase !== 'Terminating',
+      (candidate) =>
+        candidate.metadata?.labels?.[LABELS.owner] === owner &&
+        candidate.metadata.labels[LABELS.lab] === lab &&
+        candidate.status?.phase !== 'Terminating' &&
+        // Creation times are whole seconds.
+        new Date(candidate.metadata.creationTimestamp ?? 0).getTime() >= Math.floor(since.getTime() / 1000) * 1000,
     );
     if (!namespace?.metadata?.name) return undefined;
     await this.#resetNamespace(namespace.metadata.name, lab);
@@ -262,7 +272,9 @@ export class SessionManager {
   async #create(learner: string, lab: string): Promise<Session> {
     const { settings, kc, logger } = this.#options;
     if (this.#sandboxProblem) throw new SandboxUnavailableError(`the terminal sandbox cannot be created on this server: ${this.#sandboxProblem}`);
-    const mine = [...this.#sessions.values()].filter((session) => session.learner === learner).length;
+    // Sessions still being created count too, or a burst of requests would all pass the cap.
+    const opening = [...this.#opening.keys()].filter((key) => key.startsWith(`${learner}\n`)).length;
+    const mine = [...this.#sessions.values()].filter((session) => session.learner === learner).length + opening;
     if (mine >= settings.maxSessionsPerLearner) {
       throw new SessionsFullError(`you already have ${mine} open terminals, the most one learner may have: close one (or wait for it to idle out) and try again`);
     }
@@ -293,6 +305,7 @@ export class SessionManager {
         lastInput: Date.now(),
         slot,
         tried: false,
+        openedAt: new Date(),
         terminal: new Terminal(sandboxCommand(spec), TERMINAL_SIZE, {
           output: (bytes) => {
             metrics.terminalBytes.inc({ direction: 'out' }, bytes);
