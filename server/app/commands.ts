@@ -14,7 +14,7 @@ import { learnerNamespace } from '../sessions/provision.ts';
 import { createSteps } from '../steps.ts';
 import { openStore } from '../store/open.ts';
 import { createWorkshop } from '../workshops/workshops.ts';
-import { buildPlatform, clusterUp, gradingToken } from './platform.ts';
+import { buildPlatform, clusterUp, gradingToken, metricsToken } from './platform.ts';
 
 // What each `cnlab` command does; server/cli.ts declares the commands and their flags.
 
@@ -184,6 +184,10 @@ export async function workshopCreateCommand(flags: WorkshopFlags): Promise<void>
 
 export async function gradingTokenCommand(): Promise<void> {
   out(`${await gradingToken()}\n`);
+}
+
+export async function metricsTokenCommand(): Promise<void> {
+  out(`${await metricsToken()}\n`);
 }
 
 export async function imagesListCommand(flags: { json?: boolean }): Promise<void> {

@@ -1,3 +1,4 @@
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
@@ -44,6 +45,9 @@ export async function labsById(): Promise<ReadonlyMap<string, Lab>> {
 /** The bearer token of POST /api/grade: CNLAB_GRADING_TOKEN, else one generated once and kept in the state folder. */
 export const gradingToken = () => persistentSecret(join(stateDir(), 'grading-token'), setting('CNLAB_GRADING_TOKEN'));
 
+/** The bearer token of GET /metrics: CNLAB_METRICS_TOKEN, else one generated once and kept in the state folder. */
+export const metricsToken = () => persistentSecret(join(stateDir(), 'metrics-token'), setting('CNLAB_METRICS_TOKEN'));
+
 /** The learner cookie's signing key: CNLAB_COOKIE_SECRET, else one generated once and kept in the state folder. */
 const cookieSecret = () => persistentSecret(join(stateDir(), 'cookie-secret'), setting('CNLAB_COOKIE_SECRET'));
 
@@ -71,10 +75,13 @@ export async function buildPlatform(access: ClusterAccess, steps: Steps, options
   const store = await openStore();
   const labs = await labsById();
   const settings = sessionSettings();
+  await mkdir(stateDir(), { recursive: true, mode: 0o700 });
   const sessions = new SessionManager({
     kc,
     kubectl: toolchain.kubectl,
-    dir: join(stateDir(), 'sessions'),
+    // The server's sessions folder is its own; a command that only proves labs gets another, so
+    // it never touches a running server's shells.
+    dir: options.http ? join(stateDir(), 'sessions') : await mkdtemp(join(stateDir(), 'sessions-')),
     settings,
     limits: defaultLimits,
     logger,
@@ -110,6 +117,7 @@ async function webServer(listening: Listening, parts: Pick<Platform, 'kc' | 'sto
     lessons: new Set(course.lessons.keys()),
     cookieSecret: await cookieSecret(),
     gradingToken: await gradingToken(),
+    metricsToken: await metricsToken(),
     listening,
     publicUrl: setting('CNLAB_PUBLIC_URL'),
     trustProxy: setting('CNLAB_TRUST_PROXY'),

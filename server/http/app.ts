@@ -2,7 +2,6 @@ import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import type { KubeConfig } from '@kubernetes/client-node';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { type ClusterHealth, probeCluster } from '../cluster/health.ts';
 import type { ClusterAccess } from '../cluster/provider.ts';
 import type { Quiz } from '../course/schema.ts';
 import type { Lab } from '../labs/load.ts';
@@ -10,7 +9,9 @@ import type { AutoGrader } from '../labs/auto-grader.ts';
 import { registry } from '../metrics.ts';
 import type { SessionManager } from '../sessions/manager.ts';
 import type { ProgressStore } from '../store/store.ts';
+import { bearerMatches } from './bearer.ts';
 import { registerGradingApi } from './grading-api.ts';
+import { registerHealthRoute } from './health-route.ts';
 import { hostAllowList, type Listening, registerHostGuard } from './host-guard.ts';
 import { registerIdentity } from './identity.ts';
 import { registerLabRoutes } from './lab-routes.ts';
@@ -39,6 +40,8 @@ export type AppOptions = {
   /** The admin view of the cluster, for the grading API. */
   kc: KubeConfig;
   gradingToken: string;
+  /** The bearer token of GET /metrics. */
+  metricsToken: string;
   /** Where the server listens: the names it answers to start from it. */
   listening: Listening;
   /** CNLAB_PUBLIC_URL: the address learners use, when it is not a loopback one. */
@@ -50,9 +53,6 @@ export type AppOptions = {
 
 // Every request body is a small JSON document; nothing an anonymous client sends may be big.
 const BODY_LIMIT_BYTES = 64 * 1024;
-
-// A page refresh or a monitoring probe should not turn into a burst of API calls.
-const HEALTH_CACHE_MS = 2000;
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({ loggerInstance: options.logger, disableRequestLogging: true, trustProxy: options.trustProxy, bodyLimit: BODY_LIMIT_BYTES });
@@ -67,21 +67,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerProgressRoutes(app, options.store, options.sessions, options.labs, options.quizzes, options.lessons);
   registerGradingApi(app, options.kc, options.labs, options.gradingToken);
   registerWorkshopRoutes(app, options.store, options.labs, options.sessions, options.grader, inFlight);
-  app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
-
-  let cached: { at: number; health: ClusterHealth | undefined } | undefined;
-  app.get('/api/health', async (_request, reply) => {
-    if (!cached || Date.now() - cached.at > HEALTH_CACHE_MS) {
-      const access = await options.cluster();
-      cached = { at: Date.now(), health: access && (await probeCluster(access)) };
+  // Metrics name sessions, errors and load: for the operator's Prometheus, not the internet.
+  app.get('/metrics', async (request, reply) => {
+    if (!bearerMatches(request.headers.authorization, options.metricsToken)) {
+      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'the metrics token is required (Authorization: Bearer <token>; `cnlab metrics-token` prints it)' });
     }
-    const { health } = cached;
-    const status = health?.healthy ? 'ok' : 'unavailable';
-    return reply.code(health?.healthy ? 200 : 503).send({
-      status,
-      cluster: health ?? { healthy: false, message: 'no cluster is up: run `cnlab cluster up`' },
-    });
+    return reply.type(registry.contentType).send(await registry.metrics());
   });
+
+  registerHealthRoute(app, options.cluster, options.sessions);
 
   await app.register(fastifyStatic, { root: options.siteDir, wildcard: false });
   app.setNotFoundHandler((request, reply) => {

@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -6,22 +5,17 @@ import { CnlabError } from '../errors.ts';
 import { gradeNamespace } from '../labs/grade.ts';
 import type { Lab } from '../labs/load.ts';
 import { gradeJson } from '../labs/report.ts';
+import { bearerMatches } from './bearer.ts';
 
 // Automated grading over HTTP, for course providers' scripts and CI: POST /api/grade with
 // `Authorization: Bearer <grading token>`. The token grants grading of learner namespaces (the
 // platform's, by label) and nothing else.
 
-function authorized(header: string | undefined, token: string): boolean {
-  const presented = Buffer.from(/^Bearer (.+)$/.exec(header ?? '')?.[1] ?? '');
-  const expected = Buffer.from(token);
-  return presented.length === expected.length && timingSafeEqual(presented, expected);
-}
-
 const request = z.object({ lab: z.string(), namespace: z.string().regex(/^[a-z0-9-]{1,63}$/, 'a namespace name') });
 
 export function registerGradingApi(app: FastifyInstance, kc: KubeConfig, labs: ReadonlyMap<string, Lab>, token: string): void {
   app.post('/api/grade', async (req, reply) => {
-    if (!authorized(req.headers.authorization, token)) return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'a valid grading token is required (Authorization: Bearer <token>)' });
+    if (!bearerMatches(req.headers.authorization, token)) return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'a valid grading token is required (Authorization: Bearer <token>)' });
     const body = request.safeParse(req.body);
     if (!body.success) return reply.code(400).send({ error: `send {"lab": "<id>", "namespace": "<name>"}: ${body.error.issues[0]?.message}` });
     const lab = labs.get(body.data.lab);

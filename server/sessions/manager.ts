@@ -1,11 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { KubeConfig, KubernetesObject, V1Namespace } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { stringify } from 'yaml';
 import { run } from '../exec.ts';
+import { type FolderLock, lockFolder } from '../folder-lock.ts';
 import { metrics } from '../metrics.ts';
 import { type Bus, createBus } from '../shared/bus.ts';
 import { LABELS, ownerLabel } from '../shared/names.ts';
@@ -80,7 +81,13 @@ export class SessionManager {
   readonly #freeSlots: number[];
   /** Namespaces from an earlier run, by owner and lab, for their learners to return to. */
   readonly #returnable = new Map<string, V1Namespace>();
-  #relay: ApiRelay | undefined;
+  /** The API relays: the first, and one more each time its socket had to be made again (shells still bound to an older one keep it). */
+  readonly #relays: ApiRelay[] = [];
+  #completion = '';
+  #lock: FolderLock | undefined;
+  #repairing: Promise<void> | undefined;
+  /** Shared sandbox files found missing (removed by someone else) and made again. */
+  readonly #repairs: Array<{ files: string[]; at: Date }> = [];
   #sweeper: NodeJS.Timeout | undefined;
   #sandboxProblem: string | undefined;
   readonly #api: { host: string; port: number; server: string; ca: string | undefined; tlsServerName: string };
@@ -111,6 +118,8 @@ export class SessionManager {
   /** Reconciles what a previous run left, starts the API relay and checks the sandbox works. */
   async start(): Promise<void> {
     const { logger, kc, dir } = this.#options;
+    // Another process's sessions (shells, the relay socket they use) must not be swept away.
+    this.#lock = lockFolder(dir, 'the sessions folder');
     // Shells do not survive a restart, so the homes of the previous run's sessions go too.
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -127,9 +136,9 @@ export class SessionManager {
       // A namespace already being deleted cannot be taken up again: its owner gets a new one.
       if (!deleted.includes(String(ns.metadata?.name)) && ns.status?.phase !== 'Terminating') this.#returnable.set(returnKey(String(labels[LABELS.owner]), String(labels[LABELS.lab])), ns);
     }
-    this.#relay = await startApiRelay(this.#apiSocket, this.#api);
-    const completion = await run(this.#options.kubectl, ['completion', 'bash']);
-    await writeFile(this.#kubectlCompletion, completion.stdout, { mode: 0o644 });
+    this.#relays.push(await startApiRelay(this.#apiSocket, this.#api));
+    this.#completion = (await run(this.#options.kubectl, ['completion', 'bash'])).stdout;
+    await writeFile(this.#kubectlCompletion, this.#completion, { mode: 0o644 });
     const probe = await this.#probe();
     if (!probe.ok) {
       this.#sandboxProblem = probe.reason;
@@ -144,7 +153,46 @@ export class SessionManager {
     // Shells end with the server; namespaces stay until they expire, for their owners to return to.
     for (const session of this.#sessions.values()) session.terminal.kill();
     this.#sessions.clear();
-    await this.#relay?.close();
+    await Promise.all(this.#relays.map((relay) => relay.close()));
+    // The homes and sockets are of no use without their shells (a restart would clear them too).
+    if (this.#lock) {
+      await rm(this.#options.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }).catch((error: unknown) =>
+        this.#options.logger.warn({ err: error }, 'could not remove the sessions folder'),
+      );
+    }
+    this.#lock?.release();
+  }
+
+  /**
+   * Whether new terminals can start here, and the shared sandbox files that went missing and were
+   * made again; a missing one is made again first.
+   */
+  async health(): Promise<{ healthy: boolean; message?: string; repaired: Array<{ files: string[]; at: string }> }> {
+    const repaired = () => this.#repairs.map(({ files, at }) => ({ files, at: at.toISOString() }));
+    try {
+      await this.#ensureSharedFiles();
+    } catch (error) {
+      return { healthy: false, message: `the sandbox's shared files cannot be made again: ${(error as Error).message}`, repaired: repaired() };
+    }
+    if (this.#sandboxProblem) return { healthy: false, message: `the terminal sandbox cannot be created on this server: ${this.#sandboxProblem}`, repaired: repaired() };
+    return { healthy: true, repaired: repaired() };
+  }
+
+  /** Every sandbox binds the API relay's socket and kubectl's completion: if something removed them, they are made again. */
+  #ensureSharedFiles(): Promise<void> {
+    if (existsSync(this.#apiSocket) && existsSync(this.#kubectlCompletion)) return Promise.resolve();
+    this.#repairing ??= this.#repairSharedFiles().finally(() => (this.#repairing = undefined));
+    return this.#repairing;
+  }
+
+  async #repairSharedFiles(): Promise<void> {
+    const missing = [this.#apiSocket, this.#kubectlCompletion].filter((file) => !existsSync(file));
+    if (missing.length === 0) return;
+    this.#options.logger.warn({ missing }, 'shared sandbox files were removed by something else: making them again');
+    await mkdir(this.#options.dir, { recursive: true, mode: 0o700 });
+    if (!existsSync(this.#apiSocket)) this.#relays.push(await startApiRelay(this.#apiSocket, this.#api));
+    if (!existsSync(this.#kubectlCompletion)) await writeFile(this.#kubectlCompletion, this.#completion, { mode: 0o644 });
+    this.#repairs.push({ files: missing.map((file) => basename(file)), at: new Date() });
   }
 
   /** The learner's session for a lab: the live one if there is one, else a new one. */
@@ -283,6 +331,7 @@ export class SessionManager {
 
     const started = performance.now();
     try {
+      await this.#ensureSharedFiles();
       const owner = ownerLabel(learner);
       // A namespace the learner still owns (from before a server restart) is taken up again.
       const returning = this.#returnable.get(returnKey(owner, lab));
