@@ -73,12 +73,12 @@ const isUpgrade = (request: FastifyRequest) => request.headers.upgrade?.toLowerC
  * a browser's and carry no learner's ambient authority, so only their Host is checked.
  */
 export function registerHostGuard(app: FastifyInstance, allow: HostAllowList): void {
-  const known = [...allow.hosts].filter((host) => !host.includes('[::1]')).join(', ');
+  const known = [...allow.hosts].join(', ');
   app.addHook('onRequest', async (request, reply) => {
     // The raw header, never X-Forwarded-Host: a page on a rebound name could send that too.
     if (!hostAllowed(request.headers.host, allow)) {
       return reply.code(421).send({
-        error: `this server answers only to ${known} and [::1]; "${request.headers.host ?? ''}" is not one of them (set CNLAB_PUBLIC_URL to the address learners use)`,
+        error: `this server answers only to ${known}; "${request.headers.host ?? ''}" is not one of them (set CNLAB_PUBLIC_URL to the address learners use)`,
       });
     }
     const origin = request.headers.origin;
