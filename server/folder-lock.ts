@@ -35,7 +35,7 @@ export function lockFolder(folder: string, what: string): FolderLock {
     if (Number.isInteger(holder) && holder > 0 && alive(holder)) {
       throw new CnlabError(
         `${what} ${folder} is in use by another cnlab process (pid ${holder})`,
-        'stop that process first, or give this one a state folder of its own: CNLAB_STATE_DIR=/tmp/cnlab-other <command>',
+        `stop that process first, or give this one a state folder of its own: CNLAB_STATE_DIR=/tmp/cnlab-other <command> (if pid ${holder} is not cnlab, remove ${file})`,
       );
     }
     rmSync(file, { force: true });

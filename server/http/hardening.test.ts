@@ -76,7 +76,7 @@ test('DNS rebinding: a request or terminal socket under a name that is not the s
   // The page's origin is its own name, so Origin and Host agree: "same origin" by the old check.
   const page = await raw('GET', '/', { host: evil });
   assert.equal(page.status, 421);
-  assert.match(page.body, /this server answers only to .*localhost.*"rebound\.attacker\.example:\d+" is not one of them \(set CNLAB_PUBLIC_URL/);
+  assert.match((JSON.parse(page.body) as { error: string }).error, /^this server answers only to localhost:\d+, 127\.0\.0\.1:\d+, \[::1\]:\d+, lab\.example\.org; "rebound\.attacker\.example:\d+" is not one of them \(set CNLAB_PUBLIC_URL/);
   const opened = await raw('POST', '/api/sessions', { host: evil, origin: `http://${evil}`, ...json }, JSON.stringify({ lab: 'rebound' }));
   assert.equal(opened.status, 421, 'no session is opened for the rebound page');
 
@@ -90,7 +90,7 @@ test('DNS rebinding: a request or terminal socket under a name that is not the s
   assert.equal((await raw('GET', '/api/me', { host: publicHost })).status, 200);
   const foreign = await raw('POST', '/api/sessions', { host: `127.0.0.1:${port()}`, origin: 'https://attacker.example', cookie: learner.cookie, ...json }, JSON.stringify({ lab: 'rebinding' }));
   assert.equal(foreign.status, 403);
-  assert.match(foreign.body, /only from this site's own pages, not from https:\/\/attacker\.example/);
+  assert.match((JSON.parse(foreign.body) as { error: string }).error, /only from this site's own pages, not from https:\/\/attacker\.example/);
   await assert.rejects(Shell.connect(platform, id, { origin: `https://${publicHost}.attacker.example`, cookie: learner.cookie }), (error: { status?: number }) => error.status === 403);
   const proxied = await Shell.connect(platform, id, { host: publicHost, origin: `https://${publicHost}`, cookie: learner.cookie });
   await proxied.waitFor(() => proxied.frames.some((frame) => frame.type === 'attached'), 'the attach through the public name');
@@ -213,7 +213,8 @@ test('metrics need their token; behind a trusted TLS proxy the learner cookie is
   assert.doesNotMatch(direct.headers.get('set-cookie') ?? '', /;\s*Secure/i);
 });
 
-test("a second cnlab process cannot take the server's state folder, and a removed relay socket is made again and reported", async () => {
+// Without the lock, the second server would start and run on: the timeout is that failure.
+test("a second cnlab process cannot take the server's state folder, and a removed relay socket is made again and reported", { timeout: 180_000 }, async () => {
   // A second server on the same state folder stops before touching anything, naming the first.
   const second = await platform.cli('start', '--port', String(port() + 1));
   assert.equal(second.code, 1);
