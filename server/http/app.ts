@@ -56,9 +56,10 @@ const BODY_LIMIT_BYTES = 64 * 1024;
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({ loggerInstance: options.logger, disableRequestLogging: true, trustProxy: options.trustProxy, bodyLimit: BODY_LIMIT_BYTES });
+  // The WebSocket plugin first: its hooks close the socket of an upgrade the guard refuses.
+  await app.register(fastifyWebsocket, { options: { maxPayload: MAX_FRAME_BYTES } });
   registerHostGuard(app, hostAllowList(options.listening, options.publicUrl));
   await registerIdentity(app, options.cookieSecret);
-  await app.register(fastifyWebsocket, { options: { maxPayload: MAX_FRAME_BYTES } });
   registerSessionRoutes(app, options.sessions, await sessionStartLimit(app, options.sessionStarts));
   registerTerminalSocket(app, options.sessions, options.grader.events);
   // One grade or reset per lab at a time, whoever asks: the learner or their instructor.

@@ -2,6 +2,7 @@
 // server, each of which must be refused, against the platform started by its CLI on a real
 // cluster. One platform for the whole file; the cluster goes down in the last test.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -44,6 +45,22 @@ function raw(method: string, path: string, headers: Record<string, string>, body
   });
 }
 
+/** A WebSocket upgrade the server refuses: its status, once the server has also closed the connection. */
+function refusedUpgrade(path: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const key = randomBytes(16).toString('base64');
+    const req = httpRequest({ host: '127.0.0.1', port: port(), path, agent: false, headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': key, ...headers } });
+    req.on('response', (res) => {
+      res.resume();
+      // A refused upgrade must not leave the connection to the client to hold open.
+      res.socket.once('close', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('upgrade', () => reject(new Error('the upgrade was accepted')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 async function eventually(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await probe())) {
@@ -71,7 +88,8 @@ async function refOf(code: string, token: string, name: string): Promise<{ ref: 
   return row;
 }
 
-test('DNS rebinding: a request or terminal socket under a name that is not the server\'s is refused', async () => {
+// A refused upgrade whose connection the server left open would hang here: the timeout is that failure.
+test('DNS rebinding: a request or terminal socket under a name that is not the server\'s is refused', { timeout: 120_000 }, async () => {
   const evil = `rebound.attacker.example:${port()}`;
   // The page's origin is its own name, so Origin and Host agree: "same origin" by the old check.
   const page = await raw('GET', '/', { host: evil });
@@ -81,17 +99,14 @@ test('DNS rebinding: a request or terminal socket under a name that is not the s
   assert.equal(opened.status, 421, 'no session is opened for the rebound page');
 
   const { learner, id, shell } = await learnerWithShell(platform, 'rebinding');
-  await assert.rejects(
-    Shell.connect(platform, id, { host: evil, origin: `http://${evil}`, cookie: learner.cookie }),
-    (error: { status?: number }) => error.status === 421,
-  );
+  assert.equal(await refusedUpgrade(`/api/sessions/${id}/terminal`, { host: evil, origin: `http://${evil}`, cookie: learner.cookie }), 421);
   // Under its own names the server answers, to pages of its own origins only.
   assert.equal((await raw('GET', '/api/me', { host: `localhost:${port()}` })).status, 200);
   assert.equal((await raw('GET', '/api/me', { host: publicHost })).status, 200);
   const foreign = await raw('POST', '/api/sessions', { host: `127.0.0.1:${port()}`, origin: 'https://attacker.example', cookie: learner.cookie, ...json }, JSON.stringify({ lab: 'rebinding' }));
   assert.equal(foreign.status, 403);
   assert.match((JSON.parse(foreign.body) as { error: string }).error, /only from this site's own pages, not from https:\/\/attacker\.example/);
-  await assert.rejects(Shell.connect(platform, id, { origin: `https://${publicHost}.attacker.example`, cookie: learner.cookie }), (error: { status?: number }) => error.status === 403);
+  assert.equal(await refusedUpgrade(`/api/sessions/${id}/terminal`, { host: `127.0.0.1:${port()}`, origin: `https://${publicHost}.attacker.example`, cookie: learner.cookie }), 403);
   const proxied = await Shell.connect(platform, id, { host: publicHost, origin: `https://${publicHost}`, cookie: learner.cookie });
   await proxied.waitFor(() => proxied.frames.some((frame) => frame.type === 'attached'), 'the attach through the public name');
   proxied.close();
@@ -214,7 +229,7 @@ test('metrics need their token; behind a trusted TLS proxy the learner cookie is
 });
 
 // Without the lock, the second server would start and run on: the timeout is that failure.
-test("a second cnlab process cannot take the server's state folder, and a removed relay socket is made again and reported", { timeout: 180_000 }, async () => {
+test("a second cnlab process cannot take the server's state folder, `labs test` keeps to a folder of its own, and a removed relay socket is made again and reported", { timeout: 300_000 }, async () => {
   // A second server on the same state folder stops before touching anything, naming the first.
   const second = await platform.cli('start', '--port', String(port() + 1));
   assert.equal(second.code, 1);
@@ -222,8 +237,18 @@ test("a second cnlab process cannot take the server's state folder, and a remove
   assert.match(second.stderr, /CNLAB_STATE_DIR=/);
   assert.doesNotMatch(second.stderr, /\n\s+at /);
 
-  // Something removes the sessions folder, relay socket included: the next terminal still works.
+  // `labs test` on the same state folder proves a lab in a sessions folder of its own (and
+  // removes it): the server's relay socket stays, and its shells keep working.
   const sessionsDir = join(platform.stateDir, 'sessions');
+  const { shell: working } = await learnerWithShell(platform, 'during-labs-test');
+  const proof = await platform.cli('labs', 'test', 'rbac-pod-reader');
+  assert.equal(proof.code, 0, proof.stderr);
+  assert.ok((await readdir(sessionsDir)).includes('kube-api.sock'), "the server's relay socket is still there");
+  assert.deepEqual((await readdir(platform.stateDir)).filter((name) => name.startsWith('sessions-')), [], "labs test's own folder is gone");
+  assert.match(await working.exec('kubectl get serviceaccount learner -o name'), /serviceaccount\/learner/);
+  working.close();
+
+  // Something removes the sessions folder, relay socket included: the next terminal still works.
   assert.ok((await readdir(sessionsDir)).includes('kube-api.sock'));
   await rm(sessionsDir, { recursive: true, force: true });
   const { shell } = await learnerWithShell(platform, 'after-removal');
