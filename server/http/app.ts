@@ -16,6 +16,7 @@ import { hostAllowList, type Listening, registerHostGuard } from './host-guard.t
 import { registerIdentity } from './identity.ts';
 import { registerLabRoutes } from './lab-routes.ts';
 import { oneAtATime } from './one-at-a-time.ts';
+import { registerOpenApi } from './openapi.ts';
 import { registerProgressRoutes } from './progress-routes.ts';
 import { type SessionStartLimits, sessionStartLimit } from './rate-limits.ts';
 import { registerSessionRoutes } from './session-routes.ts';
@@ -56,6 +57,8 @@ const BODY_LIMIT_BYTES = 64 * 1024;
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({ loggerInstance: options.logger, disableRequestLogging: true, trustProxy: options.trustProxy, bodyLimit: BODY_LIMIT_BYTES });
+  // Before any route: routes are validated by their schemas and described from them.
+  await registerOpenApi(app);
   // The WebSocket plugin first: its hooks close the socket of an upgrade the guard refuses.
   await app.register(fastifyWebsocket, { options: { maxPayload: MAX_FRAME_BYTES } });
   registerHostGuard(app, hostAllowList(options.listening, options.publicUrl));

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { learnerWithShell, newLearner, type Platform, Shell, startPlatform } from '../testing/platform.ts';
@@ -175,7 +175,8 @@ test("an instructor reaches only what was opened for the workshop, and nothing o
   await fetch(`${platform.url}/api/sessions/${own.body.id}`, { method: 'DELETE', headers: { cookie: zoe.cookie } });
 
   // A workshop that ends in a few seconds: Max joins and opens the lab during it.
-  const endsAt = Date.now() + 12_000;
+  // Long enough for the steps before the end on a busy machine (the CLI alone takes seconds).
+  const endsAt = Date.now() + 40_000;
   const ending = await workshop('--starts', new Date(endsAt - 3600_000).toISOString(), '--hours', '1');
   const max = await newLearner(platform);
   assert.equal((await joinWorkshop(ending.code, max.cookie, 'Max')).status, 200);
@@ -185,7 +186,7 @@ test("an instructor reaches only what was opened for the workshop, and nothing o
   assert.deepEqual(maxRow.live, ['service-endpoints']);
   assert.equal((await instructorReset(ending.code, ending.token, maxRow.ref)).status, 204);
 
-  await eventually('the workshop to end', async () => Date.now() > endsAt + 500);
+  await eventually('the workshop to end', async () => Date.now() > endsAt + 500, 60_000);
   // After the end, Max's later sessions of the lab are private: no reset, no watching.
   const later = await max.openSession('service-endpoints');
   assert.equal(later.status, 201);
@@ -257,6 +258,32 @@ test("a second cnlab process cannot take the server's state folder, `labs test` 
   const health = (await (await fetch(`${platform.url}/api/health`)).json()) as { status: string; sessions: { healthy: boolean; repaired: Array<{ files: string[] }> } };
   assert.equal(health.status, 'ok');
   assert.deepEqual(health.sessions.repaired.flatMap((repair) => repair.files).sort(), ['kube-api.sock', 'kubectl-completion.bash']);
+});
+
+test('the OpenAPI document describes every API route the server registers, from the schemas that validate them', async () => {
+  // The routes as the code registers them (server/http/*.ts), by method and path.
+  const registered: string[] = [];
+  for (const file of (await readdir(import.meta.dirname)).filter((name) => name.endsWith('.ts') && !name.endsWith('.test.ts'))) {
+    const source = await readFile(join(import.meta.dirname, file), 'utf8');
+    for (const [, method, path] of source.matchAll(/\.(get|post|put|delete|patch)(?:<[^>]*>)?\(\s*'(\/api\/[^']*|\/metrics)'/g)) {
+      registered.push(`${method} ${path?.replace(/:(\w+)/g, '{$1}')}`);
+    }
+  }
+  assert.ok(registered.length >= 20, `found ${registered.length} routes`);
+  const doc = (await (await fetch(`${platform.url}/api/openapi.json`)).json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { required?: string[] } }> } }>> };
+  assert.match(doc.openapi, /^3\./);
+  const described = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method} ${path}`));
+  // OpenAPI 3 has no words for a WebSocket: the terminal sockets (their frames are declared in
+  // server/shared/terminal-protocol.ts) are left out by @fastify/websocket itself.
+  const sockets = ['get /api/sessions/{id}/terminal', 'get /api/workshops/{code}/learners/{ref}/terminal'];
+  for (const socket of sockets) assert.ok(registered.includes(socket), socket);
+  assert.deepEqual(registered.filter((route) => !described.includes(route) && !sockets.includes(route)), [], 'routes missing from the document');
+  assert.deepEqual(described.filter((route) => !registered.includes(route)), [], 'the document describes only the API');
+  assert.deepEqual(doc.paths['/api/grade']?.post?.requestBody?.content['application/json']?.schema.required, ['lab', 'namespace']);
+  // The schema is what validates: a bad body is a 400 naming the field.
+  const bad = await fetch(`${platform.url}/api/me`, { method: 'PUT', headers: json, body: JSON.stringify({ name: 'x'.repeat(41) }) });
+  assert.equal(bad.status, 400);
+  assert.deepEqual(await bad.json(), { error: 'name: a display name has at most 40 characters' });
 });
 
 test('when the cluster is down, reset, delete and the instructor reset answer 503 like grading', async () => {

@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { Lab } from '../labs/load.ts';
 import { type AutoGrader, CLUSTER_UNAVAILABLE } from '../labs/auto-grader.ts';
 import type { SessionManager } from '../sessions/manager.ts';
 import type { OneAtATime } from './one-at-a-time.ts';
-import { ownSession } from './session-routes.ts';
+import { ownSession, sessionParams } from './session-routes.ts';
 
 /** What the browser may know of a lab: everything but the solution, which must be earned. */
 function publicLab(lab: Lab) {
@@ -14,12 +16,13 @@ function publicLab(lab: Lab) {
 export const RESET_UNAVAILABLE = 'the lab cluster is unavailable right now, so the lab could not be reset: try again in a moment';
 
 export function registerLabRoutes(app: FastifyInstance, sessions: SessionManager, grader: AutoGrader, labs: ReadonlyMap<string, Lab>, inFlight: OneAtATime): void {
-  app.get<{ Params: { id: string } }>('/api/labs/:id', async (request, reply) => {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  api.get('/api/labs/:id', { schema: { params: z.object({ id: z.string().max(64) }) } }, async (request, reply) => {
     const lab = labs.get(request.params.id);
     return lab ? publicLab(lab) : reply.code(404).send({ error: `no lab named ${request.params.id}` });
   });
 
-  app.post<{ Params: { id: string } }>('/api/sessions/:id/grade', async (request, reply) => {
+  api.post('/api/sessions/:id/grade', { schema: { params: sessionParams } }, async (request, reply) => {
     const session = ownSession(request, sessions);
     if (!session) return reply.code(404).send({ error: 'no such session' });
     return inFlight.run(session, reply, async () => {
@@ -37,7 +40,7 @@ export function registerLabRoutes(app: FastifyInstance, sessions: SessionManager
     });
   });
 
-  app.post<{ Params: { id: string } }>('/api/sessions/:id/reset', async (request, reply) => {
+  api.post('/api/sessions/:id/reset', { schema: { params: sessionParams } }, async (request, reply) => {
     const session = ownSession(request, sessions);
     if (!session) return reply.code(404).send({ error: 'no such session' });
     return inFlight.run(session, reply, async () => {
@@ -53,7 +56,7 @@ export function registerLabRoutes(app: FastifyInstance, sessions: SessionManager
     });
   });
 
-  app.get<{ Params: { id: string } }>('/api/sessions/:id/solution', async (request, reply) => {
+  api.get('/api/sessions/:id/solution', { schema: { params: sessionParams } }, async (request, reply) => {
     const session = ownSession(request, sessions);
     const lab = session && labs.get(session.lab);
     if (!session || !lab) return reply.code(404).send({ error: 'no such session' });

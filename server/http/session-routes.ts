@@ -1,10 +1,11 @@
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { SandboxUnavailableError, type Session, type SessionManager, SessionsFullError } from '../sessions/manager.ts';
 import { displayNameSchema, ensureLearner, learnerOf, setLearner } from './identity.ts';
 
 /** The session named in the URL, if it belongs to the learner asking; anyone else's reads as unknown. */
-export function ownSession(request: FastifyRequest<{ Params: { id: string } }>, sessions: SessionManager): Session | undefined {
+export function ownSession(request: FastifyRequest & { params: { id: string } }, sessions: SessionManager): Session | undefined {
   const learner = learnerOf(request);
   const session = sessions.get(request.params.id);
   return learner && session?.learner === learner.id ? session : undefined;
@@ -12,26 +13,26 @@ export function ownSession(request: FastifyRequest<{ Params: { id: string } }>, 
 
 const labSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a lab id is lowercase letters, digits and dashes');
 
+/** The `:id` of a session's routes. */
+export const sessionParams = z.object({ id: z.string().max(64) });
+
 export function registerSessionRoutes(app: FastifyInstance, sessions: SessionManager, startLimit: onRequestHookHandler): void {
+  const api = app.withTypeProvider<ZodTypeProvider>();
   app.get('/api/me', async (request, reply) => {
     const learner = ensureLearner(request, reply);
     return { name: learner.name ?? null };
   });
 
-  app.put('/api/me', async (request, reply) => {
-    const body = z.object({ name: displayNameSchema }).safeParse(request.body);
-    if (!body.success) return reply.code(400).send({ error: body.error.issues[0]?.message });
+  api.put('/api/me', { schema: { body: z.object({ name: displayNameSchema }) } }, async (request, reply) => {
     const learner = ensureLearner(request, reply);
-    setLearner(reply, { ...learner, name: body.data.name }, request.protocol === 'https');
-    return { name: body.data.name };
+    setLearner(reply, { ...learner, name: request.body.name }, request.protocol === 'https');
+    return { name: request.body.name };
   });
 
-  app.post('/api/sessions', { onRequest: startLimit }, async (request, reply) => {
-    const body = z.object({ lab: labSchema }).safeParse(request.body);
-    if (!body.success) return reply.code(400).send({ error: body.error.issues[0]?.message });
+  api.post('/api/sessions', { onRequest: startLimit, schema: { body: z.object({ lab: labSchema }) } }, async (request, reply) => {
     const learner = ensureLearner(request, reply);
     try {
-      const session = await sessions.open(learner.id, body.data.lab);
+      const session = await sessions.open(learner.id, request.body.lab);
       return reply.code(201).send({ id: session.id, namespace: session.namespace, lab: session.lab, expiresAt: session.expiresAt.toISOString() });
     } catch (error) {
       if (error instanceof SessionsFullError) return reply.code(429).header('retry-after', '60').send({ error: error.message });
@@ -41,7 +42,7 @@ export function registerSessionRoutes(app: FastifyInstance, sessions: SessionMan
     }
   });
 
-  app.delete<{ Params: { id: string } }>('/api/sessions/:id', async (request, reply) => {
+  api.delete('/api/sessions/:id', { schema: { params: sessionParams } }, async (request, reply) => {
     const session = ownSession(request, sessions);
     if (!session) return reply.code(404).send({ error: 'no such session' });
     try {

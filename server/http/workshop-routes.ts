@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Lab } from '../labs/load.ts';
 import type { ProgressStore, Workshop } from '../store/store.ts';
@@ -26,6 +27,7 @@ const WORKSHOP_OVER = "the workshop has ended: its learners' labs are their own 
 const AUTH_TIMEOUT_MS = 5000;
 
 type InstructorParams = { Params: { code: string; ref: string } };
+const learnerParams = z.object({ code: z.string().max(16), ref: z.string().max(64) });
 
 /**
  * Learners join a workshop with its code and a display name; its instructor watches the grid,
@@ -46,9 +48,10 @@ export function registerWorkshopRoutes(
     return workshop && isInstructor(authorization, workshop) ? workshop : undefined;
   };
   const refuse = (reply: FastifyReply) => reply.code(401).header('www-authenticate', 'Bearer').send({ error: INSTRUCTOR_ONLY });
+  const api = app.withTypeProvider<ZodTypeProvider>();
   const memberByRef = async (workshop: Workshop, ref: string) => (await store.workshopMembers(workshop)).find((member) => ownerLabel(member.learner) === ref);
 
-  app.get<{ Params: { code: string } }>('/api/workshops/:code/dashboard', async (request, reply) => {
+  api.get('/api/workshops/:code/dashboard', { schema: { params: z.object({ code: z.string().max(16) }), security: [{ bearer: [] }] } }, async (request, reply) => {
     // A wrong code and a wrong token get the same answer: the dashboard's existence is not news.
     const workshop = await asInstructor(request.params.code, request.headers.authorization);
     if (!workshop) return refuse(reply);
@@ -76,15 +79,14 @@ export function registerWorkshopRoutes(
     };
   });
 
-  app.post<InstructorParams>('/api/workshops/:code/learners/:ref/reset', async (request, reply) => {
+  api.post('/api/workshops/:code/learners/:ref/reset', { schema: { params: learnerParams, body: z.object({ lab: z.string().max(64) }), security: [{ bearer: [] }] } }, async (request, reply) => {
     const workshop = await asInstructor(request.params.code, request.headers.authorization);
     if (!workshop) return refuse(reply);
-    const body = z.object({ lab: z.string() }).safeParse(request.body);
-    if (!body.success || !workshop.labs.includes(body.data.lab)) return reply.code(400).send({ error: `name one of this workshop's labs: ${workshop.labs.join(', ')}` });
+    const { lab } = request.body;
+    if (!workshop.labs.includes(lab)) return reply.code(400).send({ error: `name one of this workshop's labs: ${workshop.labs.join(', ')}` });
     if (hasEnded(workshop)) return reply.code(410).send({ error: WORKSHOP_OVER });
     const member = await memberByRef(workshop, request.params.ref);
     if (!member) return reply.code(404).send({ error: 'no such learner in this workshop' });
-    const lab = body.data.lab;
     return inFlight.run({ learner: member.learner, lab }, reply, async () => {
       let reset;
       try {
@@ -133,16 +135,15 @@ export function registerWorkshopRoutes(
     },
   );
 
-  app.post('/api/workshops/join', async (request, reply) => {
-    const body = z.object({ code: z.string().trim().toUpperCase(), name: displayNameSchema }).safeParse(request.body);
-    if (!body.success) return reply.code(400).send({ error: body.error.issues[0]?.message ?? 'send a code and a name' });
-    const workshop = await store.workshopByCode(body.data.code);
-    if (!workshop) return reply.code(404).send({ error: `no workshop has the code ${body.data.code}: check it with your instructor` });
+  api.post('/api/workshops/join', { schema: { body: z.object({ code: z.string().trim().max(16), name: displayNameSchema }) } }, async (request, reply) => {
+    const code = request.body.code.toUpperCase();
+    const workshop = await store.workshopByCode(code);
+    if (!workshop) return reply.code(404).send({ error: `no workshop has the code ${code}: check it with your instructor` });
     if (hasEnded(workshop)) return reply.code(410).send({ error: `the workshop "${workshop.title}" has ended` });
     const learner = ensureLearner(request, reply);
-    const joined = await store.joinWorkshop(workshop, learner.id, body.data.name);
+    const joined = await store.joinWorkshop(workshop, learner.id, request.body.name);
     if (joined === 'full') return reply.code(409).send({ error: `the workshop "${workshop.title}" is full (${workshop.capacity} ${workshop.capacity === 1 ? 'learner' : 'learners'}): ask your instructor` });
-    setLearner(reply, { ...learner, name: body.data.name }, request.protocol === 'https');
+    setLearner(reply, { ...learner, name: request.body.name }, request.protocol === 'https');
     return { title: workshop.title, labs: workshop.labs, startsAt: workshop.startsAt.toISOString(), endsAt: workshop.endsAt.toISOString(), joined };
   });
 }
