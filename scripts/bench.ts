@@ -414,7 +414,9 @@ const sections = { sessions: sessionReadiness, echo, memory, grading, workshop, 
 const chosen = process.argv.slice(2);
 const unknown = chosen.filter((name) => !(name in sections));
 if (unknown.length > 0) throw new Error(`unknown bench sections: ${unknown.join(', ')}; they are: ${Object.keys(sections).join(', ')}`);
-const platform = await startPlatform({ CNLAB_MAX_SESSIONS: '400', LOG_LEVEL: 'warn' });
+// One client address opens hundreds of sessions in minutes here: the start rate limits are
+// lifted, or the figures would measure the limiter instead of the platform.
+const platform = await startPlatform({ CNLAB_MAX_SESSIONS: '400', CNLAB_SESSION_STARTS_PER_ADDRESS: '100000', CNLAB_SESSION_STARTS: '100000', LOG_LEVEL: 'warn' });
 try {
   for (const [name, run] of Object.entries(sections)) if (chosen.length === 0 || chosen.includes(name)) await run(platform);
 } finally {

@@ -34,6 +34,25 @@ test('status and down with no cluster say so', async () => {
   assert.match(down.stderr, /no cluster is up/);
 });
 
+test('a damaged cluster record is named in one line, with what to do', async () => {
+  const stateDir = await mkdtemp(join(tmpdir(), 'cnlab-cli-'));
+  const cases = [
+    ['{"provider": "local", "kubecon', /is not JSON/, [['cluster', 'status'], ['cluster', 'down'], ['grade', '--lab', 'service-endpoints', '--namespace', 'x']]],
+    ['{"provider": "minikube", "kubeconfig": "/x"}', /provider: Invalid option/, [['cluster', 'status']]],
+  ] as const;
+  for (const [content, why, commands] of cases) {
+    await writeFile(join(stateDir, 'cluster.json'), content);
+    for (const args of commands) {
+      const result = await cli([...args], { CNLAB_STATE_DIR: stateDir });
+      assert.equal(result.code, 1, args.join(' '));
+      assert.match(result.stderr, new RegExp(`error: the cluster record ${join(stateDir, 'cluster.json')} is damaged`), args.join(' '));
+      assert.match(result.stderr, why);
+      assert.match(result.stderr, /what to do: delete it and run `cnlab cluster up` again/);
+      noStackTrace(result.stderr);
+    }
+  }
+});
+
 test('the kubeconfig provider without a kubeconfig explains what to set', async () => {
   const result = await cli(['cluster', 'up', '--provider', 'kubeconfig'], { KUBECONFIG: '/nonexistent/kubeconfig' });
   assert.equal(result.code, 1);

@@ -10,6 +10,7 @@ import {
   GRADE_USAGE_EXIT,
   gradeCommand,
   gradingTokenCommand,
+  metricsTokenCommand,
   imagesBuildCommand,
   imagesListCommand,
   labsTestCommand,
@@ -131,6 +132,11 @@ program
   .command('grading-token')
   .description('print the bearer token of the grading API (POST /api/grade)')
   .action(() => gradingTokenCommand());
+
+program
+  .command('metrics-token')
+  .description('print the bearer token of the Prometheus metrics (GET /metrics)')
+  .action(() => metricsTokenCommand());
 
 const images = program.command('images').description("the images the local cluster's node pulls, built from Debian packages");
 

@@ -20,6 +20,17 @@ const port = z.coerce.number({ error: 'a port is a number from 1 to 65535' }).in
 const seconds = (fallback: number) => z.coerce.number({ error: 'give a number of seconds' }).int('give a whole number of seconds').positive('give a positive number of seconds').default(fallback);
 const count = (fallback: number) => z.coerce.number({ error: 'give a number' }).int('give a whole number').positive('give a number above 0').default(fallback);
 
+// Fastify's trustProxy: a boolean, a hop count, or the addresses of trusted proxies.
+const trustProxy = z
+  .string()
+  .default('off')
+  .transform((value): boolean | number | string[] => {
+    if (value === 'off' || value === 'false') return false;
+    if (value === 'on' || value === 'true') return true;
+    if (/^\d+$/.test(value)) return Number(value);
+    return value.split(',').map((entry) => entry.trim()).filter(Boolean);
+  });
+
 export const settingsSchema = {
   CNLAB_PROVIDER: variable(text.default('auto'), '`auto`, `local`, `kind` or `kubeconfig`', '`auto`', 'the cluster provider of `cluster up`, `start` and `labs test`, as `--provider`: `auto` is kind where a Docker daemon answers, else local'),
   CNLAB_CLUSTER_NAME: variable(text.default('cnlab'), 'name', '`cnlab`', 'the name of the cluster cnlab creates (local and kind providers)'),
@@ -34,6 +45,9 @@ export const settingsSchema = {
   KUBECONFIG: variable(text.optional(), 'paths, `:`-separated', '`~/.kube/config`', 'the cluster of the kubeconfig provider: the first file that exists'),
   HOST: variable(text.default('127.0.0.1'), 'address', '`127.0.0.1`', 'the address `cnlab start` listens on, as `--host`'),
   PORT: variable(port.default(4321), 'port', '`4321`', 'the port `cnlab start` listens on, as `--port`'),
+  CNLAB_PUBLIC_URL: variable(z.url({ protocol: /^https?$/, error: 'give an http:// or https:// URL' }).optional(), '`http(s)://` URL', 'none', 'the address learners reach the server at, behind a proxy or on another machine: its host is accepted besides the loopback names (`localhost`, `127.0.0.1`, `[::1]` on the listening port), every other `Host` is refused (DNS rebinding)'),
+  CNLAB_TRUST_PROXY: variable(trustProxy, '`off`, `on`, a hop count, or addresses and CIDRs, `,`-separated', '`off`', 'which proxy in front of the server to believe about the client (`X-Forwarded-For`, `X-Forwarded-Proto`): behind a TLS proxy the learner cookie is then `Secure`, and rate limits count the real client address'),
+  CNLAB_METRICS_TOKEN: variable(text.optional(), 'secret', 'generated once, kept in the state folder', 'the bearer token of `GET /metrics` (`cnlab metrics-token`)'),
   LOG_LEVEL: variable(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), '`fatal` … `trace`, `silent`', '`info`', "the server's JSON logs (pino)"),
   CNLAB_DATABASE: variable(text.optional(), 'path', '`<state folder>/cnlab.db`', 'the SQLite file of the progress store'),
   CNLAB_DATABASE_URL: variable(text.regex(/^postgres(ql)?:\/\//, 'give a postgresql:// URL').optional(), '`postgresql://…` URL', 'none: SQLite', 'a PostgreSQL progress store instead, for several server instances'),
@@ -50,6 +64,9 @@ export const settingsSchema = {
   CNLAB_SESSION_HOME_MIB: variable(count(256), 'MiB', '`256`', 'the size of a learner\'s home, a space of its own in memory: writing beyond it fails with "No space left on device"'),
   CNLAB_SESSION_HOME_FILES: variable(count(20_000), 'count', '`20000`', "the files and folders a learner's home may hold (root only)"),
   CNLAB_SESSION_API_CONNECTIONS: variable(count(32), 'count', '`32`', 'the connections one session may hold open to the Kubernetes API at once; more are refused'),
+  CNLAB_SESSION_STARTS_PER_LEARNER: variable(count(10), 'count per minute', '`10`', '`POST /api/sessions` per learner cookie per minute; beyond it, HTTP 429 with `Retry-After`'),
+  CNLAB_SESSION_STARTS_PER_ADDRESS: variable(count(60), 'count per minute', '`60`', '`POST /api/sessions` per client address per minute: enough for a classroom of 50 behind one NAT address'),
+  CNLAB_SESSION_STARTS: variable(count(240), 'count per minute', '`240`', '`POST /api/sessions` per minute on the whole server'),
   CNLAB_SANDBOX_UID_BASE: variable(z.coerce.number({ error: 'give a uid' }).int('give a whole number').min(1000, 'give a uid of 1000 or more').default(200_000), 'uid, 1000 or more', '`200000`', 'a root server runs session N as host uid base+N'),
 } as const;
 

@@ -16,7 +16,7 @@ import { formatGrade, formatWorkshopGrade, type GradeFormat } from '../labs/repo
 import { createSteps } from '../steps.ts';
 import { openStore } from '../store/open.ts';
 import { createWorkshop } from '../workshops/workshops.ts';
-import { buildPlatform, clusterUp, gradingToken } from './platform.ts';
+import { buildPlatform, clusterUp, gradingToken, metricsToken } from './platform.ts';
 
 // What each `cnlab` command does; server/cli.ts declares the commands and their flags.
 
@@ -115,7 +115,7 @@ export async function labsTestCommand(ids: string[], flags: { json?: boolean }):
   if (unknown.length > 0) throw new CnlabError(`no lab named ${unknown.join(', ')}`, `labs are: ${all.map((lab) => lab.definition.id).join(', ')}`);
   const chosen = ids.length > 0 ? all.filter((lab) => ids.includes(lab.definition.id)) : all;
   const access = await clusterUp({}, steps);
-  const platform = await buildPlatform(access, steps, { http: false });
+  const platform = await buildPlatform(access, steps, {});
   const proofs = [];
   try {
     // One lab at a time: each starts a shell and rolls out workloads, and the table should
@@ -203,6 +203,10 @@ export async function workshopCreateCommand(flags: WorkshopFlags): Promise<void>
 
 export async function gradingTokenCommand(): Promise<void> {
   out(`${await gradingToken()}\n`);
+}
+
+export async function metricsTokenCommand(): Promise<void> {
+  out(`${await metricsToken()}\n`);
 }
 
 export async function imagesListCommand(flags: { json?: boolean }): Promise<void> {

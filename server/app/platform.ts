@@ -1,3 +1,4 @@
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
@@ -10,6 +11,7 @@ import { loadCourse } from '../course/load.ts';
 import { loadExamsWithBanks } from '../exams/load.ts';
 import { PracticeExams } from '../exams/practice.ts';
 import { buildApp } from '../http/app.ts';
+import type { Listening } from '../http/host-guard.ts';
 import { type AutoGrader, autoGrader } from '../labs/auto-grader.ts';
 import { type Lab, loadLabs } from '../labs/load.ts';
 import { logger } from '../log.ts';
@@ -44,6 +46,9 @@ export async function labsById(): Promise<ReadonlyMap<string, Lab>> {
 /** The bearer token of POST /api/grade: CNLAB_GRADING_TOKEN, else one generated once and kept in the state folder. */
 export const gradingToken = () => persistentSecret(join(stateDir(), 'grading-token'), setting('CNLAB_GRADING_TOKEN'));
 
+/** The bearer token of GET /metrics: CNLAB_METRICS_TOKEN, else one generated once and kept in the state folder. */
+export const metricsToken = () => persistentSecret(join(stateDir(), 'metrics-token'), setting('CNLAB_METRICS_TOKEN'));
+
 /** The learner cookie's signing key: CNLAB_COOKIE_SECRET, else one generated once and kept in the state folder. */
 const cookieSecret = () => persistentSecret(join(stateDir(), 'cookie-secret'), setting('CNLAB_COOKIE_SECRET'));
 
@@ -61,45 +66,31 @@ export type Platform = {
 
 /**
  * The platform on a cluster, as the server and `cnlab labs test` both run it: the store, the
- * labs, learner sessions (reconciled, sandbox checked), the auto-grader, and with `http` the web
- * server over all of them.
+ * labs, learner sessions (reconciled, sandbox checked), the auto-grader, and, given where it will
+ * listen (`http`), the web server over all of them.
  */
-export async function buildPlatform(access: ClusterAccess, steps: Steps, options: { http: boolean }): Promise<Platform> {
+export async function buildPlatform(access: ClusterAccess, steps: Steps, options: { http?: Listening }): Promise<Platform> {
   // Learner shells run the kubectl and helm the local provider builds, whichever provider serves the API.
   const toolchain = await ensureToolchain(steps);
   const kc = loadKubeConfig(access);
   const store = await openStore();
   const labs = await labsById();
   const settings = sessionSettings();
+  await mkdir(stateDir(), { recursive: true, mode: 0o700 });
   const sessions = new SessionManager({
     kc,
     kubectl: toolchain.kubectl,
     helm: toolchain.helm,
-    dir: join(stateDir(), 'sessions'),
+    // The server's sessions folder is its own; a command that only proves labs gets another, so
+    // it never touches a running server's shells.
+    dir: options.http ? join(stateDir(), 'sessions') : await mkdtemp(join(stateDir(), 'sessions-')),
     settings,
     logger,
     labSetup: (lab) => labs.get(lab)?.setup,
   });
   const grader = autoGrader(kc, labs, store, logger, sessions.events);
   await steps.step('prepare learner sessions (reconcile namespaces, check the sandbox)', () => sessions.start());
-  const course = options.http ? await loadCourse() : undefined;
-  const http = course
-    ? await buildApp({
-        siteDir,
-        // The record is read on every health check so a `cnlab cluster down` is reported at once.
-        cluster: readRecord,
-        logger,
-        sessions,
-        grader,
-        labs,
-        quizzes: course.quizzes,
-        exams: new PracticeExams({ ...(await loadExamsWithBanks(course)), domains: course.curriculum.domains, store: store.exams }),
-        store,
-        cookieSecret: await cookieSecret(),
-        kc,
-        gradingToken: await gradingToken(),
-      })
-    : undefined;
+  const http = options.http ? await webServer(options.http, { kc, store, labs, sessions, grader }) : undefined;
   return {
     kc,
     store,
@@ -112,4 +103,30 @@ export async function buildPlatform(access: ClusterAccess, steps: Steps, options
       await store.close();
     },
   };
+}
+
+/** The web server over the platform's parts, configured from the settings. */
+async function webServer(listening: Listening, parts: Pick<Platform, 'kc' | 'store' | 'labs' | 'sessions' | 'grader'>): Promise<FastifyInstance> {
+  const course = await loadCourse();
+  return buildApp({
+    ...parts,
+    siteDir,
+    // The record is read on every health check so a `cnlab cluster down` is reported at once.
+    cluster: readRecord,
+    logger,
+    quizzes: course.quizzes,
+    lessons: new Set(course.lessons.keys()),
+    exams: new PracticeExams({ ...(await loadExamsWithBanks(course)), domains: course.curriculum.domains, store: parts.store.exams }),
+    cookieSecret: await cookieSecret(),
+    gradingToken: await gradingToken(),
+    metricsToken: await metricsToken(),
+    listening,
+    publicUrl: setting('CNLAB_PUBLIC_URL'),
+    trustProxy: setting('CNLAB_TRUST_PROXY'),
+    sessionStarts: {
+      perLearner: setting('CNLAB_SESSION_STARTS_PER_LEARNER'),
+      perAddress: setting('CNLAB_SESSION_STARTS_PER_ADDRESS'),
+      overall: setting('CNLAB_SESSION_STARTS'),
+    },
+  });
 }

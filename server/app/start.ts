@@ -14,7 +14,7 @@ export async function startPlatform(options: StartOptions): Promise<void> {
   const steps = createSteps();
   const access = await clusterUp(options, steps);
   await ensureSiteBuilt(steps);
-  const platform = await buildPlatform(access, steps, { http: true });
+  const platform = await buildPlatform(access, steps, { http: { host: options.host, port: options.port } });
   const { http, store, sessions } = platform;
   if (!http) throw new Error('the platform was built without its web server');
   try {

@@ -1,6 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { CnlabError } from '../errors.ts';
 import { stateDir } from '../paths.ts';
 import { type ClusterAccess, providerNames } from './provider.ts';
 
@@ -20,9 +21,19 @@ export async function readRecord(): Promise<ClusterAccess | undefined> {
   } catch {
     return undefined;
   }
-  const parsed = recordSchema.safeParse(JSON.parse(text));
-  return parsed.success ? parsed.data : undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw corrupt(`it is not JSON (${(error as Error).message})`);
+  }
+  const parsed = recordSchema.safeParse(json);
+  if (!parsed.success) throw corrupt(`${parsed.error.issues[0]?.path.join('.') || 'it'}: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
 }
+
+const corrupt = (why: string) =>
+  new CnlabError(`the cluster record ${recordPath()} is damaged: ${why}`, 'delete it and run `cnlab cluster up` again (a running local cluster is found again)');
 
 export async function writeRecord(access: ClusterAccess): Promise<void> {
   await mkdir(stateDir(), { recursive: true, mode: 0o700 });

@@ -1,37 +1,40 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { CnlabError } from '../errors.ts';
 import { GRADE_EXIT, gradeNamespace, LabError } from '../labs/grade.ts';
 import type { Lab } from '../labs/load.ts';
 import { gradeJson } from '../labs/report.ts';
+import { bearerMatches } from './bearer.ts';
 
 // Automated grading over HTTP, for course providers' scripts and CI: POST /api/grade with
-// `Authorization: Bearer <grading token>`. The token grants grading and nothing else.
+// `Authorization: Bearer <grading token>`. The token grants grading of learner namespaces (the
+// platform's, by label) and nothing else.
 
-function authorized(header: string | undefined, token: string): boolean {
-  const presented = Buffer.from(/^Bearer (.+)$/.exec(header ?? '')?.[1] ?? '');
-  const expected = Buffer.from(token);
-  return presented.length === expected.length && timingSafeEqual(presented, expected);
-}
-
-const request = z.object({ lab: z.string(), namespace: z.string().regex(/^[a-z0-9-]{1,63}$/, 'a namespace name') });
+const gradeRequest = z.object({ lab: z.string().max(64), namespace: z.string().regex(/^[a-z0-9-]{1,63}$/, 'a namespace name') });
 
 export function registerGradingApi(app: FastifyInstance, kc: KubeConfig, labs: ReadonlyMap<string, Lab>, token: string): void {
-  app.post('/api/grade', async (req, reply) => {
-    if (!authorized(req.headers.authorization, token)) return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'a valid grading token is required (Authorization: Bearer <token>)' });
-    const body = request.safeParse(req.body);
-    if (!body.success) return reply.code(400).send({ error: `send {"lab": "<id>", "namespace": "<name>"}: ${body.error.issues[0]?.message}` });
-    const lab = labs.get(body.data.lab);
-    if (!lab) return reply.code(404).send({ error: `no lab named ${body.data.lab}` });
-    try {
-      return gradeJson(await gradeNamespace(kc, lab, body.data.namespace), lab.definition.title);
-    } catch (error) {
-      if (!(error instanceof CnlabError)) throw error;
-      // 2: the cluster is unavailable; a lab that cannot be graded as written is the server's fault, not the caller's.
-      if (error instanceof LabError) return reply.code(500).send({ error: error.message });
-      return reply.code(error.exitCode === GRADE_EXIT.unavailable ? 503 : 404).send({ error: error.message });
-    }
-  });
+  app.withTypeProvider<ZodTypeProvider>().post(
+    '/api/grade',
+    {
+      schema: { body: gradeRequest, security: [{ bearer: [] }] },
+      // The token before the body: without it, nothing about the request is looked at.
+      onRequest: async (req, reply) => {
+        if (!bearerMatches(req.headers.authorization, token)) return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'a valid grading token is required (Authorization: Bearer <token>)' });
+      },
+    },
+    async (req, reply) => {
+      const lab = labs.get(req.body.lab);
+      if (!lab) return reply.code(404).send({ error: `no lab named ${req.body.lab}` });
+      try {
+        return gradeJson(await gradeNamespace(kc, lab, req.body.namespace, { learnerOnly: true }), lab.definition.title);
+      } catch (error) {
+        if (!(error instanceof CnlabError)) throw error;
+        // A lab that cannot be graded as written is the server's fault, not the caller's.
+        if (error instanceof LabError) return reply.code(500).send({ error: error.message });
+        return reply.code(error.exitCode === GRADE_EXIT.unavailable ? 503 : 404).send({ error: error.message });
+      }
+    },
+  );
 }

@@ -1,9 +1,12 @@
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { Lab } from '../labs/load.ts';
 import { type AutoGrader, CLUSTER_UNAVAILABLE, LAB_ERROR } from '../labs/auto-grader.ts';
 import { LabError } from '../labs/grade.ts';
 import type { SessionManager } from '../sessions/manager.ts';
-import { ownSession } from './session-routes.ts';
+import type { OneAtATime } from './one-at-a-time.ts';
+import { ownSession, sessionParams } from './session-routes.ts';
 
 /** What the browser may know of a lab: everything but the solution, which must be earned. */
 function publicLab(lab: Lab) {
@@ -11,41 +14,55 @@ function publicLab(lab: Lab) {
   return { id, title, lesson, intro, tasks: tasks.map(({ id: taskId, title: taskTitle, instructions, hints }) => ({ id: taskId, title: taskTitle, instructions, hints })) };
 }
 
-export function registerLabRoutes(app: FastifyInstance, sessions: SessionManager, grader: AutoGrader, labs: ReadonlyMap<string, Lab>): void {
-  app.get<{ Params: { id: string } }>('/api/labs/:id', async (request, reply) => {
+export const RESET_UNAVAILABLE = 'the lab cluster is unavailable right now, so the lab could not be reset: try again in a moment';
+
+export function registerLabRoutes(app: FastifyInstance, sessions: SessionManager, grader: AutoGrader, labs: ReadonlyMap<string, Lab>, inFlight: OneAtATime): void {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  api.get('/api/labs/:id', { schema: { params: z.object({ id: z.string().max(64) }) } }, async (request, reply) => {
     const lab = labs.get(request.params.id);
     return lab ? publicLab(lab) : reply.code(404).send({ error: `no lab named ${request.params.id}` });
   });
 
-  app.post<{ Params: { id: string } }>('/api/sessions/:id/grade', async (request, reply) => {
+  api.post('/api/sessions/:id/grade', { schema: { params: sessionParams } }, async (request, reply) => {
     const session = ownSession(request, sessions);
     if (!session) return reply.code(404).send({ error: 'no such session' });
-    let result;
-    try {
-      result = await grader.grade(session, 'learner');
-    } catch (error) {
-      // Neither a lab that cannot be graded nor an unreachable cluster is the learner's failure:
-      // say which, and grade nothing.
-      if (error instanceof LabError) {
-        request.log.error({ err: error, session: session.id }, 'the lab cannot be graded');
-        return reply.code(500).send({ error: LAB_ERROR });
+    return inFlight.run(session, reply, async () => {
+      let result;
+      try {
+        result = await grader.grade(session, 'learner');
+      } catch (error) {
+        // Neither a lab that cannot be graded nor an unreachable cluster is the learner's failure:
+        // say which, and grade nothing.
+        if (error instanceof LabError) {
+          request.log.error({ err: error, session: session.id }, 'the lab cannot be graded');
+          return reply.code(500).send({ error: LAB_ERROR });
+        }
+        request.log.warn({ err: error, session: session.id }, 'grading failed');
+        return reply.code(503).send({ error: CLUSTER_UNAVAILABLE });
       }
-      request.log.warn({ err: error, session: session.id }, 'grading failed');
-      return reply.code(503).send({ error: CLUSTER_UNAVAILABLE });
-    }
-    if (!result) return reply.code(404).send({ error: `the session's lab ${session.lab} has no checks` });
-    session.tried = true;
-    return result;
+      if (!result) return reply.code(404).send({ error: `the session's lab ${session.lab} has no checks` });
+      session.tried = true;
+      return result;
+    });
   });
 
-  app.post<{ Params: { id: string } }>('/api/sessions/:id/reset', async (request, reply) => {
+  api.post('/api/sessions/:id/reset', { schema: { params: sessionParams } }, async (request, reply) => {
     const session = ownSession(request, sessions);
     if (!session) return reply.code(404).send({ error: 'no such session' });
-    await sessions.reset(session);
-    return (await grader.grade(session, 'learner')) ?? reply.code(204).send();
+    return inFlight.run(session, reply, async () => {
+      try {
+        await sessions.reset(session);
+      } catch (error) {
+        request.log.warn({ err: error, session: session.id }, 'reset failed');
+        return reply.code(503).send({ error: RESET_UNAVAILABLE });
+      }
+      // The reset is done; a grade that fails now is left to the automatic grader.
+      const result = await grader.grade(session, 'learner').catch((error: unknown) => request.log.warn({ err: error, session: session.id }, 'grading after a reset failed'));
+      return result ?? reply.code(204).send();
+    });
   });
 
-  app.get<{ Params: { id: string } }>('/api/sessions/:id/solution', async (request, reply) => {
+  api.get('/api/sessions/:id/solution', { schema: { params: sessionParams } }, async (request, reply) => {
     const session = ownSession(request, sessions);
     const lab = session && labs.get(session.lab);
     if (!session || !lab) return reply.code(404).send({ error: 'no such session' });

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { isRight, quizKey } from '../course/quiz-key.ts';
 import type { Quiz } from '../course/schema.ts';
@@ -6,7 +7,7 @@ import type { Lab } from '../labs/load.ts';
 import type { SessionManager } from '../sessions/manager.ts';
 import type { ProgressStore } from '../store/store.ts';
 import { ensureLearner, learnerOf } from './identity.ts';
-import { ownSession } from './session-routes.ts';
+import { ownSession, sessionParams } from './session-routes.ts';
 
 /** A learner's own progress: read, exported, deleted; and the hints they open along the way. */
 export function registerProgressRoutes(
@@ -15,7 +16,10 @@ export function registerProgressRoutes(
   sessions: SessionManager,
   labs: ReadonlyMap<string, Lab>,
   quizzes: ReadonlyMap<string, Quiz>,
+  /** The course's lesson slugs: only these can be recorded as read. */
+  lessons: ReadonlySet<string>,
 ): void {
+  const api = app.withTypeProvider<ZodTypeProvider>();
   app.get('/api/progress', async (request, reply) => store.progress(ensureLearner(request, reply).id));
 
   app.get('/api/progress/export', async (request, reply) => {
@@ -24,32 +28,32 @@ export function registerProgressRoutes(
     return reply.header('content-disposition', 'attachment; filename="cnlab-progress.json"').send(await store.exportLearner(learner.id));
   });
 
-  app.post('/api/progress/lessons', async (request, reply) => {
-    const body = z.object({ lesson: z.string().regex(/^[a-z0-9-]+(\/[a-z0-9-]+)*$/) }).safeParse(request.body);
-    if (!body.success) return reply.code(400).send({ error: 'send {"lesson": "<slug>"}' });
-    await store.recordLessonRead(ensureLearner(request, reply).id, body.data.lesson);
+  api.post('/api/progress/lessons', { schema: { body: z.object({ lesson: z.string().max(200) }) } }, async (request, reply) => {
+    const { lesson } = request.body;
+    if (!lessons.has(lesson)) return reply.code(400).send({ error: `no lesson is called ${lesson.slice(0, 80)}` });
+    await store.recordLessonRead(ensureLearner(request, reply).id, lesson);
     return reply.code(204).send();
   });
 
   // The server scores answers: the page has no key. The first answer to a question counts; the
   // key and explanation come back with it, and with every later attempt (which counts for nothing).
-  app.post('/api/progress/quiz', async (request, reply) => {
-    const body = z.object({ lesson: z.string(), question: z.string(), choices: z.array(z.number().int().min(0)).min(1).max(6) }).safeParse(request.body);
-    const question = body.success ? quizzes.get(body.data.lesson)?.questions.find((candidate) => candidate.id === body.data.question) : undefined;
-    if (!body.success || !question) return reply.code(400).send({ error: 'no such quiz question' });
-    const choices = [...new Set(body.data.choices)].sort((a, b) => a - b);
+  const answer = z.object({ lesson: z.string().max(200), question: z.string().max(200), choices: z.array(z.number().int().min(0)).min(1).max(6) });
+  api.post('/api/progress/quiz', { schema: { body: answer } }, async (request, reply) => {
+    const { body } = request;
+    const question = quizzes.get(body.lesson)?.questions.find((candidate) => candidate.id === body.question);
+    if (!question) return reply.code(400).send({ error: 'no such quiz question' });
+    const choices = [...new Set(body.choices)].sort((a, b) => a - b);
     if (choices.some((choice) => choice >= question.choices.length)) return reply.code(400).send({ error: 'no such choice' });
-    const counted = await store.recordQuizAnswer({ learner: ensureLearner(request, reply).id, lesson: body.data.lesson, question: question.id, choices, correct: isRight(question, choices) });
+    const counted = await store.recordQuizAnswer({ learner: ensureLearner(request, reply).id, lesson: body.lesson, question: question.id, choices, correct: isRight(question, choices) });
     return reply.send({ ...counted, ...quizKey(question) });
   });
 
   // A lesson's answered questions, for the page to show them answered (and their keys) on a reload.
-  app.get('/api/progress/quiz', async (request, reply) => {
-    const query = z.object({ lesson: z.string() }).safeParse(request.query);
-    const quiz = query.success ? quizzes.get(query.data.lesson) : undefined;
-    if (!query.success || !quiz) return reply.code(404).send({ error: 'no such quiz' });
+  api.get('/api/progress/quiz', { schema: { querystring: z.object({ lesson: z.string().max(200) }) } }, async (request, reply) => {
+    const quiz = quizzes.get(request.query.lesson);
+    if (!quiz) return reply.code(404).send({ error: 'no such quiz' });
     const learner = learnerOf(request);
-    const answers = learner ? await store.quizAnswers(learner.id, query.data.lesson) : new Map();
+    const answers = learner ? await store.quizAnswers(learner.id, request.query.lesson) : new Map();
     return {
       answers: quiz.questions.flatMap((question) => {
         const answer = answers.get(question.id);
@@ -59,7 +63,7 @@ export function registerProgressRoutes(
   });
 
   // What the lab page shows on load: each task's latest check, hints opened, completion.
-  app.get<{ Params: { lab: string } }>('/api/progress/labs/:lab', async (request, reply) => {
+  api.get('/api/progress/labs/:lab', { schema: { params: z.object({ lab: z.string().max(64) }) } }, async (request, reply) => {
     if (!labs.has(request.params.lab)) return reply.code(404).send({ error: `no lab named ${request.params.lab}` });
     const learner = learnerOf(request);
     return learner ? store.labState(learner.id, request.params.lab) : { lab: request.params.lab, completedAt: null, tasks: [], hints: {} };
@@ -71,14 +75,14 @@ export function registerProgressRoutes(
     return reply.code(204).send();
   });
 
-  app.post<{ Params: { id: string } }>('/api/sessions/:id/hints', async (request, reply) => {
+  const hint = z.object({ task: z.string().max(200), hint: z.number().int().min(0) });
+  api.post('/api/sessions/:id/hints', { schema: { params: sessionParams, body: hint } }, async (request, reply) => {
     const session = ownSession(request, sessions);
     const lab = session && labs.get(session.lab);
     if (!session || !lab) return reply.code(404).send({ error: 'no such session' });
-    const body = z.object({ task: z.string(), hint: z.number().int().min(0) }).safeParse(request.body);
-    const task = body.success ? lab.definition.tasks.find((candidate) => candidate.id === body.data.task) : undefined;
-    if (!body.success || !task || body.data.hint >= task.hints.length) return reply.code(400).send({ error: 'no such hint in this lab' });
-    await store.recordHint(session.learner, session.lab, task.id, body.data.hint);
+    const task = lab.definition.tasks.find((candidate) => candidate.id === request.body.task);
+    if (!task || request.body.hint >= task.hints.length) return reply.code(400).send({ error: 'no such hint in this lab' });
+    await store.recordHint(session.learner, session.lab, task.id, request.body.hint);
     return reply.code(204).send();
   });
 }

@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Lab } from '../labs/load.ts';
 import { SandboxUnavailableError, type Session, type SessionManager, SessionsFullError } from '../sessions/manager.ts';
@@ -6,7 +7,7 @@ import { GENERAL_SESSION } from '../shared/names.ts';
 import { displayNameSchema, ensureLearner, learnerOf, setLearner } from './identity.ts';
 
 /** The session named in the URL, if it belongs to the learner asking; anyone else's reads as unknown. */
-export function ownSession(request: FastifyRequest<{ Params: { id: string } }>, sessions: SessionManager): Session | undefined {
+export function ownSession(request: FastifyRequest & { params: { id: string } }, sessions: SessionManager): Session | undefined {
   const learner = learnerOf(request);
   const session = sessions.get(request.params.id);
   return learner && session?.learner === learner.id ? session : undefined;
@@ -28,27 +29,27 @@ function describe(session: Session, labs: ReadonlyMap<string, Lab>) {
   };
 }
 
-export function registerSessionRoutes(app: FastifyInstance, sessions: SessionManager, labs: ReadonlyMap<string, Lab>): void {
+/** The `:id` of a session's routes. */
+export const sessionParams = z.object({ id: z.string().max(64) });
+
+export function registerSessionRoutes(app: FastifyInstance, sessions: SessionManager, labs: ReadonlyMap<string, Lab>, startLimit: onRequestHookHandler): void {
+  const api = app.withTypeProvider<ZodTypeProvider>();
   app.get('/api/me', async (request, reply) => {
     const learner = ensureLearner(request, reply);
     // The id is what an instructor or a script names the learner by (`cnlab grade --learner`).
     return { id: learner.id, name: learner.name ?? null };
   });
 
-  app.put('/api/me', async (request, reply) => {
-    const body = z.object({ name: displayNameSchema }).safeParse(request.body);
-    if (!body.success) return reply.code(400).send({ error: body.error.issues[0]?.message });
+  api.put('/api/me', { schema: { body: z.object({ name: displayNameSchema }) } }, async (request, reply) => {
     const learner = ensureLearner(request, reply);
-    setLearner(reply, { ...learner, name: body.data.name }, request.protocol === 'https');
-    return { name: body.data.name };
+    setLearner(reply, { ...learner, name: request.body.name }, request.protocol === 'https');
+    return { name: request.body.name };
   });
 
-  app.post('/api/sessions', async (request, reply) => {
-    const body = z.object({ lab: labSchema }).safeParse(request.body);
-    if (!body.success) return reply.code(400).send({ error: body.error.issues[0]?.message });
+  api.post('/api/sessions', { onRequest: startLimit, schema: { body: z.object({ lab: labSchema }) } }, async (request, reply) => {
     const learner = ensureLearner(request, reply);
     try {
-      const session = await sessions.open(learner.id, body.data.lab);
+      const session = await sessions.open(learner.id, request.body.lab);
       return reply.code(201).send({ id: session.id, namespace: session.namespace, lab: session.lab, expiresAt: session.expiresAt.toISOString() });
     } catch (error) {
       if (error instanceof SessionsFullError) {
@@ -67,10 +68,16 @@ export function registerSessionRoutes(app: FastifyInstance, sessions: SessionMan
     return { sessions: learner ? sessions.sessionsOf(learner.id).map((session) => describe(session, labs)) : [] };
   });
 
-  app.delete<{ Params: { id: string } }>('/api/sessions/:id', async (request, reply) => {
+  api.delete('/api/sessions/:id', { schema: { params: sessionParams } }, async (request, reply) => {
     const session = ownSession(request, sessions);
     if (!session) return reply.code(404).send({ error: 'no such session' });
-    await sessions.close(session.id, 'closed by the learner');
+    try {
+      await sessions.close(session.id, 'closed by the learner');
+    } catch (error) {
+      // The shell is gone either way; the namespace waits for the cluster, or for its expiry.
+      request.log.warn({ err: error, session: session.id }, 'deleting a closed session\'s namespace failed');
+      return reply.code(503).send({ error: 'your terminal is closed, but the lab cluster is unavailable right now: its namespace is deleted when it expires' });
+    }
     return reply.code(204).send();
   });
 }

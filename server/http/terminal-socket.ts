@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import { metrics } from '../metrics.ts';
@@ -23,25 +23,14 @@ const clientMessage: z.ZodType<ClientFrame> = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ping'), id: z.number().or(z.string()).optional() }),
 ]);
 
-/** Whether a browser request comes from a page this server served (the WebSocket CSRF check). */
-export function sameOrigin(request: FastifyRequest): boolean {
-  const origin = request.headers.origin;
-  if (!origin) return false;
-  try {
-    return new URL(origin).host === request.headers.host;
-  } catch {
-    return false;
-  }
-}
-
 export function registerTerminalSocket(app: FastifyInstance, sessions: SessionManager, grades: Bus<GradeEvents>): void {
   app.get<{ Params: { id: string } }>(
     '/api/sessions/:id/terminal',
     {
       websocket: true,
-      // Checked before the upgrade, so a refused attach gets a plain HTTP status.
+      // Checked before the upgrade, so a refused attach gets a plain HTTP status. The origin is
+      // the host guard's (host-guard.ts), as for every socket.
       preValidation: async (request, reply) => {
-        if (!sameOrigin(request)) return reply.code(403).send({ error: 'terminal connections are accepted only from this site\'s own pages' });
         const learner = learnerOf(request);
         if (!learner) return reply.code(401).send({ error: 'no learner cookie: open the lesson page first' });
         const session = sessions.get(request.params.id);

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Lab } from '../labs/load.ts';
 import type { ProgressStore, Workshop } from '../store/store.ts';
@@ -7,9 +8,11 @@ import type { AutoGrader } from '../labs/auto-grader.ts';
 import type { SessionManager } from '../sessions/manager.ts';
 import { ownerLabel } from '../shared/names.ts';
 import { type AuthFrame, INSTRUCTOR_REFUSED, type ServerFrame } from '../shared/terminal-protocol.ts';
-import { hashToken } from '../workshops/workshops.ts';
-import { sameOrigin, watch } from './terminal-socket.ts';
+import { hasEnded, hashToken } from '../workshops/workshops.ts';
+import { watch } from './terminal-socket.ts';
 import { displayNameSchema, ensureLearner, setLearner } from './identity.ts';
+import { RESET_UNAVAILABLE } from './lab-routes.ts';
+import type { OneAtATime } from './one-at-a-time.ts';
 
 /** Whether a request carries the instructor token of this workshop (compared as hashes). */
 function isInstructor(authorization: string | undefined, workshop: Workshop): boolean {
@@ -19,30 +22,41 @@ function isInstructor(authorization: string | undefined, workshop: Workshop): bo
 }
 
 const INSTRUCTOR_ONLY = "the instructor's token for this workshop is required";
+const WORKSHOP_OVER = "the workshop has ended: its learners' labs are their own now";
 // A watcher has this long to send its token before the socket closes.
 const AUTH_TIMEOUT_MS = 5000;
 
 type InstructorParams = { Params: { code: string; ref: string } };
+const learnerParams = z.object({ code: z.string().max(16), ref: z.string().max(64) });
 
 /**
  * Learners join a workshop with its code and a display name; its instructor watches the grid,
  * resets a learner's lab and looks at a learner's terminal (read-only). Learners appear to the
  * instructor by a reference (the hash the platform labels their namespaces with), not their id.
  */
-export function registerWorkshopRoutes(app: FastifyInstance, store: ProgressStore, labs: ReadonlyMap<string, Lab>, sessions: SessionManager, grader: AutoGrader): void {
+export function registerWorkshopRoutes(
+  app: FastifyInstance,
+  store: ProgressStore,
+  labs: ReadonlyMap<string, Lab>,
+  sessions: SessionManager,
+  grader: AutoGrader,
+  inFlight: OneAtATime,
+): void {
   /** The workshop, if `authorization` carries its instructor's token. */
   const asInstructor = async (code: string, authorization: string | undefined) => {
     const workshop = await store.workshopByCode(code.toUpperCase());
     return workshop && isInstructor(authorization, workshop) ? workshop : undefined;
   };
   const refuse = (reply: FastifyReply) => reply.code(401).header('www-authenticate', 'Bearer').send({ error: INSTRUCTOR_ONLY });
+  const api = app.withTypeProvider<ZodTypeProvider>();
   const memberByRef = async (workshop: Workshop, ref: string) => (await store.workshopMembers(workshop)).find((member) => ownerLabel(member.learner) === ref);
 
-  app.get<{ Params: { code: string } }>('/api/workshops/:code/dashboard', async (request, reply) => {
+  api.get('/api/workshops/:code/dashboard', { schema: { params: z.object({ code: z.string().max(16) }), security: [{ bearer: [] }] } }, async (request, reply) => {
     // A wrong code and a wrong token get the same answer: the dashboard's existence is not news.
     const workshop = await asInstructor(request.params.code, request.headers.authorization);
     if (!workshop) return refuse(reply);
     const now = Date.now();
+    const ended = hasEnded(workshop, now);
     return {
       title: workshop.title,
       code: workshop.code,
@@ -55,7 +69,7 @@ export function registerWorkshopRoutes(app: FastifyInstance, store: ProgressStor
           ref: ownerLabel(member.learner),
           name: member.name,
           // Labs with an open terminal, which the instructor can watch.
-          live: workshop.labs.filter((lab) => sessions.liveSession(member.learner, lab)),
+          live: ended ? [] : workshop.labs.filter((lab) => sessions.liveSession(member.learner, lab, member.joinedAt)),
           passed: member.passed,
           failing: member.failing,
           lastActivity: member.lastActivity.toISOString(),
@@ -65,28 +79,36 @@ export function registerWorkshopRoutes(app: FastifyInstance, store: ProgressStor
     };
   });
 
-  app.post<InstructorParams>('/api/workshops/:code/learners/:ref/reset', async (request, reply) => {
+  api.post('/api/workshops/:code/learners/:ref/reset', { schema: { params: learnerParams, body: z.object({ lab: z.string().max(64) }), security: [{ bearer: [] }] } }, async (request, reply) => {
     const workshop = await asInstructor(request.params.code, request.headers.authorization);
     if (!workshop) return refuse(reply);
-    const body = z.object({ lab: z.string() }).safeParse(request.body);
-    if (!body.success || !workshop.labs.includes(body.data.lab)) return reply.code(400).send({ error: `name one of this workshop's labs: ${workshop.labs.join(', ')}` });
+    const { lab } = request.body;
+    if (!workshop.labs.includes(lab)) return reply.code(400).send({ error: `name one of this workshop's labs: ${workshop.labs.join(', ')}` });
+    if (hasEnded(workshop)) return reply.code(410).send({ error: WORKSHOP_OVER });
     const member = await memberByRef(workshop, request.params.ref);
     if (!member) return reply.code(404).send({ error: 'no such learner in this workshop' });
-    const reset = await sessions.resetFor(member.learner, body.data.lab);
-    if (!reset) return reply.code(409).send({ error: `${member.name} has not started ${body.data.lab} yet: there is nothing to reset` });
-    // The learner's panel and the grid show the fresh start at once.
-    if (reset !== 'namespace') await grader.grade(reset, 'auto').catch((error: unknown) => request.log.warn({ err: error }, 'grading after an instructor reset failed'));
-    request.log.info({ workshop: workshop.code, learner: request.params.ref, lab: body.data.lab }, 'instructor reset a learner\'s lab');
-    return reply.code(204).send();
+    return inFlight.run({ learner: member.learner, lab }, reply, async () => {
+      let reset;
+      try {
+        // Only what the learner opened since joining: their own work before it is not the instructor's.
+        reset = await sessions.resetFor(member.learner, lab, member.joinedAt);
+      } catch (error) {
+        request.log.warn({ err: error, workshop: workshop.code, learner: request.params.ref, lab }, 'instructor reset failed');
+        return reply.code(503).send({ error: RESET_UNAVAILABLE });
+      }
+      if (!reset) return reply.code(409).send({ error: `${member.name} has not started ${lab} in this workshop yet: there is nothing to reset` });
+      // The learner's panel and the grid show the fresh start at once.
+      if (reset !== 'namespace') await grader.grade(reset, 'auto').catch((error: unknown) => request.log.warn({ err: error }, 'grading after an instructor reset failed'));
+      request.log.info({ workshop: workshop.code, learner: request.params.ref, lab }, 'instructor reset a learner\'s lab');
+      return reply.code(204).send();
+    });
   });
 
   app.get<InstructorParams & { Querystring: { lab?: string } }>(
     '/api/workshops/:code/learners/:ref/terminal',
     {
+      // Its origin is checked by the host guard (host-guard.ts), as for every socket.
       websocket: true,
-      preValidation: async (request, reply) => {
-        if (!sameOrigin(request)) return reply.code(403).send({ error: "terminal connections are accepted only from this site's own pages" });
-      },
     },
     (socket, request) => {
       // Browsers cannot put a token in a WebSocket's headers, and a URL ends up in logs: the
@@ -98,9 +120,10 @@ export function registerWorkshopRoutes(app: FastifyInstance, store: ProgressStor
           const token = (z.object({ type: z.literal('auth'), token: z.string() }) satisfies z.ZodType<AuthFrame>).safeParse(JSON.parse(raw.toString()) as unknown);
           const workshop = token.success ? await asInstructor(request.params.code, `Bearer ${token.data.token}`) : undefined;
           if (!workshop) return socket.close(INSTRUCTOR_REFUSED, INSTRUCTOR_ONLY);
+          if (hasEnded(workshop)) return socket.close(INSTRUCTOR_REFUSED, WORKSHOP_OVER);
           const member = await memberByRef(workshop, request.params.ref);
           const lab = request.query.lab ?? '';
-          const session = member && workshop.labs.includes(lab) ? sessions.liveSession(member.learner, lab) : undefined;
+          const session = member && workshop.labs.includes(lab) ? sessions.liveSession(member.learner, lab, member.joinedAt) : undefined;
           if (!session) {
             socket.send(JSON.stringify({ type: 'exit', reason: 'this learner has no open terminal for that lab right now' } satisfies ServerFrame));
             return socket.close(1000, 'no terminal');
@@ -112,16 +135,15 @@ export function registerWorkshopRoutes(app: FastifyInstance, store: ProgressStor
     },
   );
 
-  app.post('/api/workshops/join', async (request, reply) => {
-    const body = z.object({ code: z.string().trim().toUpperCase(), name: displayNameSchema }).safeParse(request.body);
-    if (!body.success) return reply.code(400).send({ error: body.error.issues[0]?.message ?? 'send a code and a name' });
-    const workshop = await store.workshopByCode(body.data.code);
-    if (!workshop) return reply.code(404).send({ error: `no workshop has the code ${body.data.code}: check it with your instructor` });
-    if (workshop.endsAt.getTime() <= Date.now()) return reply.code(410).send({ error: `the workshop "${workshop.title}" has ended` });
+  api.post('/api/workshops/join', { schema: { body: z.object({ code: z.string().trim().max(16), name: displayNameSchema }) } }, async (request, reply) => {
+    const code = request.body.code.toUpperCase();
+    const workshop = await store.workshopByCode(code);
+    if (!workshop) return reply.code(404).send({ error: `no workshop has the code ${code}: check it with your instructor` });
+    if (hasEnded(workshop)) return reply.code(410).send({ error: `the workshop "${workshop.title}" has ended` });
     const learner = ensureLearner(request, reply);
-    const joined = await store.joinWorkshop(workshop, learner.id, body.data.name);
+    const joined = await store.joinWorkshop(workshop, learner.id, request.body.name);
     if (joined === 'full') return reply.code(409).send({ error: `the workshop "${workshop.title}" is full (${workshop.capacity} ${workshop.capacity === 1 ? 'learner' : 'learners'}): ask your instructor` });
-    setLearner(reply, { ...learner, name: body.data.name }, request.protocol === 'https');
+    setLearner(reply, { ...learner, name: request.body.name }, request.protocol === 'https');
     return { title: workshop.title, labs: workshop.labs, startsAt: workshop.startsAt.toISOString(), endsAt: workshop.endsAt.toISOString(), joined };
   });
 }

@@ -9,6 +9,7 @@ import { accessKey, type CustomCheck, evaluate, kindsRead, type LogRead, logTarg
 import type { Lab } from './load.ts';
 import { learnerNamespace } from '../sessions/provision.ts';
 import { LABELS, MANAGED_BY, ownerLabel } from '../shared/names.ts';
+import { withinDeadline } from './deadline.ts';
 import { listRaw } from './read-raw.ts';
 import type { LearnerGrade } from './report.ts';
 import type { Check } from './schema.ts';
@@ -34,7 +35,7 @@ export async function gradeLab(kc: KubeConfig, lab: Lab, namespace: string, read
   const id = lab.definition.id;
   const unknown = [...new Set(checks.flatMap(kindsRead))].find((kind) => !kinds[kind]);
   if (unknown) throw new LabError(id, `its checks name the kind ${unknown}, which the grader does not know`);
-  const snapshot = await readSnapshot(kc, namespace, checks, reader);
+  const snapshot = await withinDeadline(readSnapshot(kc, namespace, checks, reader), `reading namespace ${namespace}`);
   const customModule = join(lab.dir, 'checks.ts');
   const custom = async (name: string): Promise<CustomCheck> => {
     if (!existsSync(customModule)) throw new Error(`it names the custom check ${name} but has no checks.ts`);
@@ -77,11 +78,17 @@ export const unknownTarget = (message: string, hint: string) => new CnlabError(m
 /**
  * Grades a namespace for the CLI and the grading API (an instructor's or a script's reading): a
  * namespace that does not exist is an error, a cluster that cannot be reached says so instead
- * of failing the learner (exit 2), and a lab that cannot be graded as written is a lab error.
+ * of failing the learner (exit 2), and a lab that cannot be graded as written is a lab error. With
+ * `learnerOnly` (the grading API: a bearer token, not an operator's kubeconfig), only learner
+ * namespaces the platform made are graded; any other reads as not there.
  */
-export async function gradeNamespace(kc: KubeConfig, lab: Lab, namespace: string): Promise<LabResult> {
+export async function gradeNamespace(kc: KubeConfig, lab: Lab, namespace: string, options: { learnerOnly?: boolean } = {}): Promise<LabResult> {
   try {
-    await kc.makeApiClient(CoreV1Api).readNamespace({ name: namespace });
+    const found = await withinDeadline(kc.makeApiClient(CoreV1Api).readNamespace({ name: namespace }), `reading namespace ${namespace}`);
+    const labels = found.metadata?.labels ?? {};
+    if (options.learnerOnly && (labels[LABELS.managedBy] !== MANAGED_BY || !labels[LABELS.owner])) {
+      throw unknownTarget(`namespace ${namespace} is not a learner namespace of this platform`, 'the grading API grades learner namespaces only; an operator grades any namespace with `cnlab grade --kubeconfig`');
+    }
     return await gradeLab(kc, lab, namespace, 'instructor');
   } catch (error) {
     if ((error as { code?: number }).code === 404) throw unknownTarget(`namespace ${namespace} does not exist`, 'check the name with `kubectl get namespaces`');
@@ -110,9 +117,10 @@ const WORKSHOP_GRADINGS_AT_ONCE = 8;
  */
 export async function gradeLearners(kc: KubeConfig, lab: Lab, learners: Array<{ learner: string; name: string }>): Promise<LearnerGrade[]> {
   try {
-    const namespaces = await kc
-      .makeApiClient(CoreV1Api)
-      .listNamespace({ labelSelector: `${LABELS.managedBy}=${MANAGED_BY},${LABELS.lab}=${lab.definition.id}` });
+    const namespaces = await withinDeadline(
+      kc.makeApiClient(CoreV1Api).listNamespace({ labelSelector: `${LABELS.managedBy}=${MANAGED_BY},${LABELS.lab}=${lab.definition.id}` }),
+      'listing learner namespaces',
+    );
     const byOwner = new Map(namespaces.items.map((namespace) => [namespace.metadata?.labels?.[LABELS.owner], namespace.metadata?.name]));
     const grades: LearnerGrade[] = learners.map((learner) => ({ ...learner }));
     const queue = grades.entries();

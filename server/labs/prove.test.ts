@@ -40,7 +40,7 @@ test('a failing solution.sh stops at the failing command and its output is shown
   const { formatProofs, proveLab } = await import('./prove.ts');
   const { lab: labSchema } = await import('./schema.ts');
   const steps = createSteps(() => undefined);
-  const platform = await buildPlatform(await clusterUp({}, steps), steps, { http: false });
+  const platform = await buildPlatform(await clusterUp({}, steps), steps, {});
   try {
     const definition = labSchema.parse({
       id: 'failing-solution',

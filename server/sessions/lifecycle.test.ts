@@ -50,7 +50,8 @@ test('an idle session closes its shell and deletes its namespace', async () => {
   await shell.waitFor(() => shell.closed !== undefined, 'the idle session to end', 15_000);
   assert.ok(shell.frames.some((frame) => frame.type === 'exit'), 'the browser is told the shell ended');
   await eventually('the namespace to be deleted', async () => (await namespacePhase(namespace)) !== 'Active');
-  const exposition = await (await fetch(`${server.url}/metrics`)).text();
+  const token = (await server.cli('metrics-token')).stdout.trim();
+  const exposition = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
   assert.match(exposition, /^cnlab_sessions_active 0$/m);
   assert.match(exposition, /^cnlab_session_provision_seconds_count 1$/m);
   assert.match(exposition, /^cnlab_terminal_bytes_total\{direction="out"\} [1-9]\d*$/m);

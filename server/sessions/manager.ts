@@ -1,11 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { KubeConfig, KubernetesObject, V1Namespace } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { stringify } from 'yaml';
 import { run } from '../exec.ts';
+import { type FolderLock, lockFolder } from '../folder-lock.ts';
 import { metrics } from '../metrics.ts';
 import { cacheDir } from '../paths.ts';
 import { type Bus, createBus } from '../shared/bus.ts';
@@ -35,13 +36,14 @@ export type Session = {
   lab: string;
   namespace: string;
   expiresAt: Date;
-  openedAt: Date;
   lastInput: number;
   terminal: Terminal;
   /** Host uid of the shell (root server) or the slot it would use. */
   slot: number;
   /** The learner has asked for a grade at least once: the solution may be shown. */
   tried: boolean;
+  /** When the learner opened it: a workshop's instructor reaches only sessions opened since joining. */
+  openedAt: Date;
 };
 
 /** "Full, try again": a cap was reached; nobody else's session got worse. */
@@ -88,6 +90,11 @@ export class SessionManager {
   readonly #cgroups: SessionCgroups;
   #seccompFilter = '';
   #usr = '';
+  #completion = '';
+  #lock: FolderLock | undefined;
+  #repairing: Promise<void> | undefined;
+  /** Shared sandbox files found missing (removed by someone else) and made again. */
+  readonly #repairs: Array<{ files: string[]; at: Date }> = [];
   #sweeper: NodeJS.Timeout | undefined;
   #sandboxProblem: string | undefined;
   readonly #api: { host: string; port: number; server: string; ca: string | undefined; tlsServerName: string };
@@ -115,6 +122,8 @@ export class SessionManager {
   /** Reconciles what a previous run left, prepares the sandbox (cgroups, seccomp filter, toolset) and checks it works. */
   async start(): Promise<void> {
     const { logger, kc, dir } = this.#options;
+    // Another process's sessions (shells, the files they use) must not be swept away.
+    this.#lock = lockFolder(dir, 'the sessions folder');
     // Shells do not survive a restart, so the homes and cgroups of the previous run's sessions go too.
     await this.#cgroups.prepare();
     await rm(dir, { recursive: true, force: true });
@@ -133,8 +142,8 @@ export class SessionManager {
       if (!deleted.includes(String(ns.metadata?.name)) && ns.status?.phase !== 'Terminating') this.#returnable.set(returnKey(String(labels[LABELS.owner]), String(labels[LABELS.lab])), ns);
     }
     logger.info({ cgroup: this.#cgroups.support.version }, this.#cgroups.describe(this.#options.settings.limits));
-    const completion = await run(this.#options.kubectl, ['completion', 'bash']);
-    await writeFile(this.#kubectlCompletion, completion.stdout, { mode: 0o644 });
+    this.#completion = (await run(this.#options.kubectl, ['completion', 'bash'])).stdout;
+    await writeFile(this.#kubectlCompletion, this.#completion, { mode: 0o644 });
     const probe = await Promise.all([writeSeccompFilter(dir), ensureToolsetTree(cacheDir())]).then(
       ([filter, usr]) => {
         this.#seccompFilter = filter;
@@ -159,6 +168,45 @@ export class SessionManager {
     await Promise.all([...this.#relays.values()].map((relay) => relay.close()));
     this.#relays.clear();
     await this.#cgroups.removeAll();
+    // The homes and sockets are of no use without their shells (a restart would clear them too).
+    if (this.#lock) {
+      await rm(this.#options.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }).catch((error: unknown) =>
+        this.#options.logger.warn({ err: error }, 'could not remove the sessions folder'),
+      );
+    }
+    this.#lock?.release();
+  }
+
+  /**
+   * Whether new terminals can start here, and the shared sandbox files that went missing and were
+   * made again; a missing one is made again first.
+   */
+  async health(): Promise<{ healthy: boolean; message?: string; repaired: Array<{ files: string[]; at: string }> }> {
+    const repaired = () => this.#repairs.map(({ files, at }) => ({ files, at: at.toISOString() }));
+    try {
+      await this.#ensureSharedFiles();
+    } catch (error) {
+      return { healthy: false, message: `the sandbox's shared files cannot be made again: ${(error as Error).message}`, repaired: repaired() };
+    }
+    if (this.#sandboxProblem) return { healthy: false, message: `the terminal sandbox cannot be created on this server: ${this.#sandboxProblem}`, repaired: repaired() };
+    return { healthy: true, repaired: repaired() };
+  }
+
+  /** Every sandbox binds kubectl's completion and the seccomp filter: if something removed them, they are made again. */
+  #ensureSharedFiles(): Promise<void> {
+    if (existsSync(this.#kubectlCompletion) && existsSync(this.#seccompFilter)) return Promise.resolve();
+    this.#repairing ??= this.#repairSharedFiles().finally(() => (this.#repairing = undefined));
+    return this.#repairing;
+  }
+
+  async #repairSharedFiles(): Promise<void> {
+    const missing = [this.#kubectlCompletion, this.#seccompFilter].filter((file) => !existsSync(file));
+    if (missing.length === 0) return;
+    this.#options.logger.warn({ missing }, 'shared sandbox files were removed by something else: making them again');
+    await mkdir(this.#options.dir, { recursive: true, mode: 0o700 });
+    if (!existsSync(this.#kubectlCompletion)) await writeFile(this.#kubectlCompletion, this.#completion, { mode: 0o644 });
+    if (!existsSync(this.#seccompFilter)) this.#seccompFilter = await writeSeccompFilter(this.#options.dir);
+    this.#repairs.push({ files: missing.map((file) => basename(file)), at: new Date() });
   }
 
   /** The learner's session for a lab: the live one if there is one, else a new one. */
@@ -187,24 +235,32 @@ export class SessionManager {
     return [...this.#sessions.values()].filter((session) => session.learner === learner && !session.terminal.exited).sort((a, b) => a.lastInput - b.lastInput);
   }
 
-  /** The learner's open terminal for a lab, if they have one. */
-  liveSession(learner: string, lab: string): Session | undefined {
-    return [...this.#sessions.values()].find((session) => session.learner === learner && session.lab === lab && !session.terminal.exited);
+  /** The learner's open terminal for a lab, if they have one (opened at `since` or later, if given). */
+  liveSession(learner: string, lab: string, since?: Date): Session | undefined {
+    return [...this.#sessions.values()].find(
+      (session) => session.learner === learner && session.lab === lab && !session.terminal.exited && (!since || session.openedAt >= since),
+    );
   }
 
   /**
-   * Resets a learner's lab for someone else (their instructor): their open session if there is
-   * one, else the namespace they left. Returns the session reset, or whether a namespace was.
+   * Resets a learner's lab for someone else (their instructor), as far as `since` reaches: their
+   * session opened since then if there is one, else the namespace they made since then. Returns
+   * the session reset, or whether a namespace was.
    */
-  async resetFor(learner: string, lab: string): Promise<Session | 'namespace' | undefined> {
-    const live = this.liveSession(learner, lab);
+  async resetFor(learner: string, lab: string, since: Date): Promise<Session | 'namespace' | undefined> {
+    const live = this.liveSession(learner, lab, since);
     if (live) {
       await this.reset(live);
       return live;
     }
     const owner = ownerLabel(learner);
     const namespace = (await listLearnerNamespaces(this.#options.kc)).find(
-      (candidate) => candidate.metadata?.labels?.[LABELS.owner] === owner && candidate.metadata.labels[LABELS.lab] === lab && candidate.status?.phase !== 'Terminating',
+      (candidate) =>
+        candidate.metadata?.labels?.[LABELS.owner] === owner &&
+        candidate.metadata.labels[LABELS.lab] === lab &&
+        candidate.status?.phase !== 'Terminating' &&
+        // Creation times are whole seconds.
+        new Date(candidate.metadata.creationTimestamp ?? 0).getTime() >= Math.floor(since.getTime() / 1000) * 1000,
     );
     if (!namespace?.metadata?.name) return undefined;
     await this.#resetNamespace(namespace.metadata.name, lab);
@@ -289,7 +345,9 @@ export class SessionManager {
   async #create(learner: string, lab: string): Promise<Session> {
     const { settings, kc, logger } = this.#options;
     if (this.#sandboxProblem) throw new SandboxUnavailableError(`the terminal sandbox cannot be created on this server: ${this.#sandboxProblem}`);
-    const mine = [...this.#sessions.values()].filter((session) => session.learner === learner).length;
+    // Sessions still being created count too, or a burst of requests would all pass the cap.
+    const opening = [...this.#opening.keys()].filter((key) => key.startsWith(`${learner}\n`)).length;
+    const mine = [...this.#sessions.values()].filter((session) => session.learner === learner).length + opening;
     if (mine >= settings.maxSessionsPerLearner) {
       throw new SessionsFullError(`you already have ${mine} open terminals, the most one learner may have: close one (or wait for it to idle out) and try again`);
     }
@@ -299,6 +357,7 @@ export class SessionManager {
     const started = performance.now();
     const id = randomUUID();
     try {
+      await this.#ensureSharedFiles();
       const owner = ownerLabel(learner);
       // A namespace the learner still owns (from before a server restart) is taken up again.
       const returning = this.#returnable.get(returnKey(owner, lab));
@@ -318,10 +377,10 @@ export class SessionManager {
         lab,
         namespace,
         expiresAt,
-        openedAt: new Date(),
         lastInput: Date.now(),
         slot,
         tried: false,
+        openedAt: new Date(),
         terminal: new Terminal(sandboxCommand(spec), TERMINAL_SIZE, {
           output: (bytes) => {
             metrics.terminalBytes.inc({ direction: 'out' }, bytes);

@@ -270,9 +270,11 @@ test("a workshop's instructor routes: without the token nobody resets or watches
   const created = await platform.cli('workshop', 'create', '--title', 'Security class', '--labs', 'service-endpoints');
   const code = /join code:\s+(\w+)/.exec(created.stdout)?.[1] ?? '';
   const token = /instructor token:\s+(\S+)/.exec(created.stdout)?.[1] ?? '';
-  const c = await learnerWithShell(platform, 'service-endpoints');
-  const join = await fetch(`${platform.url}/api/workshops/join`, { method: 'POST', headers: { cookie: c.learner.cookie, 'content-type': 'application/json' }, body: JSON.stringify({ code, name: 'Cleo' }) });
+  // Cleo joins, then opens the lab: the instructor reaches what she opens for the workshop.
+  const cleoLearner = await newLearner(platform);
+  const join = await fetch(`${platform.url}/api/workshops/join`, { method: 'POST', headers: { cookie: cleoLearner.cookie, 'content-type': 'application/json' }, body: JSON.stringify({ code, name: 'Cleo' }) });
   assert.equal(join.status, 200);
+  const c = await learnerWithShell(platform, 'service-endpoints', cleoLearner);
   const board = (await (await fetch(`${platform.url}/api/workshops/${code}/dashboard`, { headers: { authorization: `Bearer ${token}` } })).json()) as { learners: Array<{ ref: string; name: string; live: string[] }> };
   const cleo = board.learners.find((learner) => learner.name === 'Cleo');
   assert.deepEqual(cleo?.live, ['service-endpoints']);

@@ -20,6 +20,13 @@ import type {
 // adapter numbers them). A backend is only a connection: how to query, how to run a transaction.
 
 const iso = (at: unknown) => new Date(Number(at)).toISOString();
+
+// Anonymous learners write as often as they like, so every table stays bounded per learner:
+// lessons, hints and completions by their keys, checks and quiz answers by keeping the latest.
+/** Checks kept per learner, lab and task (and the latest passing one, whenever it was). */
+export const CHECKS_KEPT = 100;
+/** Answers kept per learner and quiz question: the first (the one that counts) and the latest. */
+export const ANSWERS_KEPT = 20;
 const LEARNER_TABLES = ['check_runs', 'hints_used', 'labs_completed', 'lessons_read', 'quiz_answers', 'workshop_members', 'exam_answers', 'exam_attempts'];
 
 const toWorkshop = (row: Row): Workshop => ({
@@ -115,10 +122,11 @@ export class SqlProgressStore implements ProgressStore {
        FROM check_runs c
        JOIN (SELECT r.learner, r.lab, r.task, MAX(r.at) AS last_at, MAX(CASE WHEN r.passed = 1 THEN r.at ELSE 0 END) AS passed_at
              FROM check_runs r JOIN workshop_members m ON m.learner = r.learner AND m.workshop = ?
-             WHERE r.at >= m.joined_at GROUP BY r.learner, r.lab, r.task) s
+             WHERE r.at >= m.joined_at AND r.at <= ? GROUP BY r.learner, r.lab, r.task) s
          ON c.learner = s.learner AND c.lab = s.lab AND c.task = s.task AND c.at = s.last_at
        GROUP BY c.learner, c.lab, c.task, s.last_at, s.passed_at`,
-      [workshop.id],
+      // What a learner does after the workshop's end is theirs alone: the instructor's grid stops there.
+      [workshop.id, workshop.endsAt.getTime()],
     );
     const labs = new Set(workshop.labs);
     return members.map((member) => {
@@ -150,6 +158,15 @@ export class SqlProgressStore implements ProgressStore {
           run.at.getTime(),
         ]);
       }
+      for (const run of runs) {
+        const key = [run.learner, run.lab, run.task];
+        await execute(
+          `DELETE FROM check_runs WHERE learner = ? AND lab = ? AND task = ?
+             AND at < (SELECT at FROM check_runs WHERE learner = ? AND lab = ? AND task = ? ORDER BY at DESC LIMIT 1 OFFSET ?)
+             AND NOT (passed = 1 AND at = (SELECT MAX(at) FROM check_runs WHERE learner = ? AND lab = ? AND task = ? AND passed = 1))`,
+          [...key, ...key, CHECKS_KEPT - 1, ...key],
+        );
+      }
       const first = runs[0];
       if (first && runs.every((run) => run.passed)) {
         await execute('INSERT INTO labs_completed (learner, lab, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [first.learner, first.lab, first.at.getTime()]);
@@ -178,6 +195,14 @@ export class SqlProgressStore implements ProgressStore {
         answer.correct ? 1 : 0,
         Date.now(),
       ]);
+      // Bounded: the first answer (the one that counts) and the latest ones stay.
+      const key = [answer.learner, answer.lesson, answer.question];
+      await execute(
+        `DELETE FROM quiz_answers WHERE learner = ? AND lesson = ? AND question = ?
+           AND at > (SELECT MIN(at) FROM quiz_answers WHERE learner = ? AND lesson = ? AND question = ?)
+           AND at < (SELECT at FROM quiz_answers WHERE learner = ? AND lesson = ? AND question = ? ORDER BY at DESC LIMIT 1 OFFSET ?)`,
+        [...key, ...key, ...key, ANSWERS_KEPT - 2],
+      );
     });
     return counted;
   }

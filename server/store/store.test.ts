@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { startPostgres, type TestPostgres } from '../testing/postgres.ts';
 import { migrations } from './migrations.ts';
 import { postgresConnection } from './postgres.ts';
-import { SqlProgressStore } from './sql-store.ts';
+import { ANSWERS_KEPT, CHECKS_KEPT, SqlProgressStore } from './sql-store.ts';
 import { sqliteConnection } from './sqlite.ts';
 import { createWorkshop } from '../workshops/workshops.ts';
 import type { CheckRun, ProgressStore } from './store.ts';
@@ -168,6 +168,45 @@ for (const [name, database] of backends) {
           { task: 'scale', passed: false, messages: ['scale is not done'], at: at(120_000).toISOString(), lastPassedAt: at(60_000).toISOString() },
         ],
       );
+      await store.close();
+    });
+
+    test('a learner who checks and answers without end keeps a bounded history, and what passed once stays passed', async () => {
+      const store = await (await database()).open();
+      const base = Date.now();
+      await store.recordGrading([{ ...run('eve', 'spam', true), at: new Date(base) }]);
+      for (let i = 1; i <= CHECKS_KEPT + 30; i += 1) await store.recordGrading([{ ...run('eve', 'spam', false), at: new Date(base + i) }]);
+      const kept = (await store.exportLearner('eve')).checkRuns;
+      // The latest CHECKS_KEPT, and the passing run that ticks the task.
+      assert.equal(kept.length, CHECKS_KEPT + 1);
+      assert.ok(kept[0]?.passed);
+      assert.deepEqual((await store.progress('eve')).labs[0]?.tasksPassed, ['spam']);
+
+      const answer = (correct: boolean) => ({ learner: 'eve', lesson: 'fundamentals/pods', question: 'pods-network', choices: [correct ? 1 : 0], correct });
+      for (let i = 0; i < ANSWERS_KEPT + 10; i += 1) {
+        // Answers are ordered by their time: one per millisecond, so the latest is well defined.
+        const now = Date.now();
+        while (Date.now() === now) await new Promise((resolve) => setImmediate(resolve));
+        await store.recordQuizAnswer(answer(i === ANSWERS_KEPT + 9));
+      }
+      const answers = (await store.exportLearner('eve')).quizAnswers;
+      assert.equal(answers.length, ANSWERS_KEPT);
+      // The first answer (wrong) is the one that counts, and it stays however many follow.
+      assert.deepEqual(answers[0]?.choices, [0]);
+      assert.equal(answers.at(-1)?.correct, true);
+      assert.deepEqual((await store.progress('eve')).quizzes, [{ lesson: 'fundamentals/pods', answered: 1, correct: 0 }]);
+      await store.close();
+    });
+
+    test("the instructor's grid stops at the workshop's end: later checks are the learner's own", async () => {
+      const store = await (await database()).open();
+      const endsAt = new Date(Date.now() + 60_000);
+      const { workshop } = await createWorkshop(store, { title: 'Ends', labs: ['service-endpoints'], capacity: 5, startsAt: new Date(), endsAt });
+      await store.joinWorkshop(workshop, 'ada', 'Ada');
+      await store.recordGrading([{ ...run('ada', 'deploy', true), lab: 'service-endpoints' }]);
+      await store.recordGrading([{ ...run('ada', 'deploy', false), lab: 'service-endpoints', at: new Date(endsAt.getTime() + 1000) }]);
+      const [row] = await store.workshopMembers(workshop);
+      assert.deepEqual({ passed: row?.passed, failing: row?.failing }, { passed: ['service-endpoints/deploy'], failing: [] });
       await store.close();
     });
 

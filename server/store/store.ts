@@ -104,11 +104,11 @@ export interface ProgressStore {
   /** Workshops that have ended and whose namespaces have not been cleaned up yet. */
   endedWorkshops(now: Date): Promise<Workshop[]>;
   markWorkshopCleaned(workshop: Workshop, at: Date): Promise<void>;
-  /** Records one grading of a lab (one row per task); a lab whose tasks all pass is completed. */
+  /** Records one grading of a lab (one row per task, the latest CHECKS_KEPT kept per task); a lab whose tasks all pass is completed. */
   recordGrading(runs: CheckRun[]): Promise<void>;
   recordHint(learner: string, lab: string, task: string, hint: number): Promise<void>;
   recordLessonRead(learner: string, lesson: string): Promise<void>;
-  /** Every attempt is kept; progress counts the first answer to each question. */
+  /** The first and the latest attempts are kept (ANSWERS_KEPT per question); progress counts the first answer to each question. */
   recordQuizAnswer(answer: QuizAnswer): Promise<CountedAnswer>;
   /** The learner's answers that count, for one lesson's quiz, by question. */
   quizAnswers(learner: string, lesson: string): Promise<Map<string, Omit<CountedAnswer, 'counted'>>>;

@@ -165,9 +165,9 @@ export class Shell {
   }
 }
 
-/** A learner with an open session and a shell attached to it. */
-export async function learnerWithShell(platform: Platform, lab = 'security'): Promise<{ learner: Learner; id: string; namespace: string; shell: Shell }> {
-  const learner = await newLearner(platform);
+/** A learner (a new one, unless given) with an open session and a shell attached to it. */
+export async function learnerWithShell(platform: Platform, lab = 'security', known?: Learner): Promise<{ learner: Learner; id: string; namespace: string; shell: Shell }> {
+  const learner = known ?? (await newLearner(platform));
   const opened = await learner.openSession(lab);
   if (opened.status !== 201 || !opened.body.id || !opened.body.namespace) throw new Error(`could not open a session: ${opened.status} ${opened.body.error}`);
   const shell = await Shell.connect(platform, opened.body.id, { cookie: learner.cookie, origin: platform.origin });

@@ -9,6 +9,9 @@ const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 
 export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
+/** A workshop that has ended: late joiners are turned away, and its instructor's rights are over. */
+export const hasEnded = (workshop: Workshop, now = Date.now()) => workshop.endsAt.getTime() <= now;
+
 export type NewWorkshop = { title: string; labs: string[]; capacity: number; startsAt: Date; endsAt: Date };
 
 /** Creates a workshop; the instructor token is returned once and only its hash is kept. */

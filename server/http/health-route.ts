@@ -1,0 +1,30 @@
+import type { FastifyInstance } from 'fastify';
+import { type ClusterHealth, probeCluster } from '../cluster/health.ts';
+import type { ClusterAccess } from '../cluster/provider.ts';
+import type { SessionManager } from '../sessions/manager.ts';
+
+// A page refresh or a monitoring probe should not turn into a burst of API calls.
+const HEALTH_CACHE_MS = 2000;
+
+type Unhealthy = { healthy: false; message: string };
+
+async function clusterHealth(cluster: () => Promise<ClusterAccess | undefined>): Promise<ClusterHealth | Unhealthy> {
+  try {
+    const access = await cluster();
+    return access ? await probeCluster(access) : { healthy: false, message: 'no cluster is up: run `cnlab cluster up`' };
+  } catch (error) {
+    // A damaged cluster record, say: reported, not a 500.
+    return { healthy: false, message: (error as Error).message };
+  }
+}
+
+/** GET /api/health: the cluster, and whether learner terminals can start (and what was repaired). */
+export function registerHealthRoute(app: FastifyInstance, cluster: () => Promise<ClusterAccess | undefined>, sessions: SessionManager): void {
+  let cached: { at: number; cluster: ClusterHealth | Unhealthy } | undefined;
+  app.get('/api/health', async (_request, reply) => {
+    if (!cached || Date.now() - cached.at > HEALTH_CACHE_MS) cached = { at: Date.now(), cluster: await clusterHealth(cluster) };
+    const terminals = await sessions.health();
+    const healthy = cached.cluster.healthy && terminals.healthy;
+    return reply.code(healthy ? 200 : 503).send({ status: healthy ? 'ok' : 'unavailable', cluster: cached.cluster, sessions: terminals });
+  });
+}

@@ -1,0 +1,38 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fastifySwagger from '@fastify/swagger';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, validatorCompiler } from 'fastify-type-provider-zod';
+import { projectRoot } from '../paths.ts';
+
+// The HTTP API's description, made from the routes' own zod schemas: the schemas validate every
+// request (a bad one is a 400 naming the field), and the same schemas become GET /api/openapi.json.
+// Only the API is described; the course site's files are not.
+
+const described = (url: string) => url.startsWith('/api/') || url === '/metrics';
+
+/** Registers validation by route schema, the error answers and the document; call before any route. */
+export async function registerOpenApi(app: FastifyInstance): Promise<void> {
+  const { version } = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string };
+  app.setValidatorCompiler(validatorCompiler);
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'cnlab', description: "The lab server's API: learner sessions, labs and grading, progress, workshops.", version },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+    transform: (input) => (described(input.url) ? jsonSchemaTransform(input) : { schema: { ...input.schema, hide: true }, url: input.url }),
+  });
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const [issue] = error.validation;
+      const field = issue?.instancePath.replace(/^\//, '').replaceAll('/', '.') || error.validationContext || 'the request';
+      return reply.code(400).send({ error: `${field}: ${issue?.message ?? 'is not valid'}` });
+    }
+    const status = error.statusCode ?? 500;
+    // The client's mistake (a body too large, malformed JSON) is said in words; ours is logged.
+    if (status < 500) return reply.code(status).send({ error: error.message });
+    request.log.error({ err: error, url: request.url }, 'a request failed');
+    return reply.code(500).send({ error: 'the server could not answer this request; the failure is in its log' });
+  });
+  app.get('/api/openapi.json', async () => app.swagger());
+}
