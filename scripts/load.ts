@@ -6,9 +6,10 @@
 // time) and what the server feels (event-loop lag, memory), writes test-results/load.json and a
 // plot (test-results/load.svg), and exits 1 when a goal is missed.
 //
-//   npm run load -- [--learners 100] [--minutes 10] [--url http://127.0.0.1:4321 --state-dir DIR]
+//   npm run load -- [--learners 100] [--minutes 10] [--url http://127.0.0.1:4321 --state-dir DIR --metrics-token T]
 //
 // Without --url it starts a platform of its own (a cluster of its own too) and stops it after.
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,6 +23,7 @@ const { values: flags } = parseArgs({
     minutes: { type: 'string', default: '10' },
     url: { type: 'string' },
     'state-dir': { type: 'string' },
+    'metrics-token': { type: 'string' },
   },
 });
 const LEARNERS = Number(flags.learners);
@@ -75,9 +77,9 @@ function apiServerRssMiB(stateDir: string | undefined, cluster: string): number 
 }
 
 /** Every 5 s: the server's event-loop lag and memory from its /metrics, the API server's memory. */
-async function sample(platform: Platform, stateDir: string | undefined, cluster: string, until: number): Promise<void> {
+async function sample(platform: Platform, metricsToken: string, stateDir: string | undefined, cluster: string, until: number): Promise<void> {
   while (Date.now() < until) {
-    const text = await (await fetch(`${platform.url}/metrics`, { headers: { origin: platform.origin } })).text().catch(() => '');
+    const text = await (await fetch(`${platform.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).text().catch(() => '');
     const value = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text)?.[1]);
     tally.samples.push({
       at: (Date.now() - started) / 1000,
@@ -197,9 +199,18 @@ function plot(file: string): void {
 async function main(): Promise<number> {
   const own = flags.url === undefined;
   const cluster = 'cnlab-load';
-  // Its own platform runs with caps for the class: more sessions than learners.
+  const metricsToken = flags['metrics-token'] ?? randomBytes(24).toString('hex');
+  // Its own platform runs with caps for the class: more sessions than learners, and starts
+  // rationed per address no tighter than the whole class arriving from one (loopback) address.
   const platform: Platform = own
-    ? await startPlatform({ CNLAB_CLUSTER_NAME: cluster, CNLAB_MAX_SESSIONS: String(LEARNERS * 2), LOG_LEVEL: 'warn' })
+    ? await startPlatform({
+        CNLAB_CLUSTER_NAME: cluster,
+        CNLAB_MAX_SESSIONS: String(LEARNERS * 2),
+        CNLAB_SESSION_STARTS_PER_ADDRESS: String(LEARNERS * 2),
+        CNLAB_SESSION_STARTS: String(LEARNERS * 4),
+        CNLAB_METRICS_TOKEN: metricsToken,
+        LOG_LEVEL: 'warn',
+      })
     : ({ url: flags.url, origin: flags.url, stateDir: flags['state-dir'] ?? '', cli: async () => ({ code: 1, stdout: '', stderr: 'no CLI for a platform given by --url' }) } as unknown as Platform);
   try {
     const created = await platform.cli('workshop', 'create', '--title', 'Load test', '--labs', LABS.join(','), '--capacity', String(LEARNERS), '--hours', '3');
@@ -211,7 +222,7 @@ async function main(): Promise<number> {
     const until = Date.now() + MINUTES * 60_000;
     process.stderr.write(`${LEARNERS} learners for ${MINUTES} min against ${platform.url}\n`);
     await Promise.all([
-      sample(platform, platform.stateDir || undefined, cluster, until),
+      sample(platform, metricsToken, platform.stateDir || undefined, cluster, until),
       ...(code && token ? [instructor(platform, code, token, until), instructor(platform, code, token, until)] : []),
       ...Array.from({ length: LEARNERS }, (_, index) =>
         learner(platform, index, code, quizzes, until).catch((error: Error) => void tally.sessionsRefused.push(`learner ${index + 1}: ${error.message.split('\n')[0]}`)),
