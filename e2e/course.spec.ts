@@ -115,3 +115,15 @@ test('a lesson page without the terminal open ships under 60 KB of JavaScript an
   const cls = shifts.reduce((sum, shift) => sum + Number(shift.split(' ')[0]), 0);
   expect(cls, `layout shifts:\n${shifts.join('\n')}`).toBeLessThan(0.01);
 });
+
+test("a quiz question's choices come in an order of each visit's own, each still scored by what it says", async ({ page }) => {
+  const orders = new Set<string>();
+  for (let visit = 0; visit < 6 && orders.size < 2; visit += 1) {
+    await page.goto(`/${lesson}/`);
+    const values = await page.locator(`form[data-question="${single.id}"] input`).evaluateAll((inputs) => inputs.map((input) => (input as HTMLInputElement).value));
+    expect([...values].sort()).toEqual(single.choices.map((_, index) => String(index)));
+    orders.add(values.join(','));
+  }
+  // Six visits in the authored order by chance: (1/24)^5 for four choices.
+  expect(orders.size).toBeGreaterThan(1);
+});

@@ -57,10 +57,29 @@ async function restore(quiz: HTMLElement, lesson: string): Promise<void> {
   }
 }
 
+/**
+ * Shows a question's choices in an order of this visit's own, so an answer is remembered by its
+ * meaning, not its place. Each input keeps its authored index as its value, which is what the
+ * server scores.
+ */
+function shuffleChoices(form: HTMLFormElement): void {
+  const labels = [...form.querySelectorAll<HTMLLabelElement>('fieldset > label')];
+  const parent = labels[0]?.parentElement;
+  if (!parent) return;
+  const random = new Uint32Array(labels.length);
+  crypto.getRandomValues(random);
+  for (let i = labels.length - 1; i > 0; i -= 1) {
+    const j = (random[i] ?? 0) % (i + 1);
+    [labels[i], labels[j]] = [labels[j] as HTMLLabelElement, labels[i] as HTMLLabelElement];
+  }
+  parent.append(...labels);
+}
+
 export function enableQuizzes(): void {
   for (const quiz of document.querySelectorAll<HTMLElement>('.quiz[data-lesson]')) {
     const lesson = quiz.dataset.lesson ?? '';
     for (const form of quiz.querySelectorAll<HTMLFormElement>('form.question')) {
+      shuffleChoices(form);
       form.addEventListener('submit', (event) => {
         event.preventDefault();
         void submit(form, lesson);
