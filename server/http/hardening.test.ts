@@ -230,7 +230,7 @@ test('metrics need their token; behind a trusted TLS proxy the learner cookie is
 });
 
 // Without the lock, the second server would start and run on: the timeout is that failure.
-test("a second cnlab process cannot take the server's state folder, `labs test` keeps to a folder of its own, and a removed relay socket is made again and reported", { timeout: 300_000 }, async () => {
+test("a second cnlab process cannot take the server's state folder, `labs test` keeps to a folder of its own, and removed shared sandbox files are made again and reported", { timeout: 300_000 }, async () => {
   // A second server on the same state folder stops before touching anything, naming the first.
   const second = await platform.cli('start', '--port', String(port() + 1));
   assert.equal(second.code, 1);
@@ -239,25 +239,26 @@ test("a second cnlab process cannot take the server's state folder, `labs test` 
   assert.doesNotMatch(second.stderr, /\n\s+at /);
 
   // `labs test` on the same state folder proves a lab in a sessions folder of its own (and
-  // removes it): the server's relay socket stays, and its shells keep working.
+  // removes it): the server's shared sandbox files stay, and its shells keep working.
   const sessionsDir = join(platform.stateDir, 'sessions');
   const { shell: working } = await learnerWithShell(platform, 'during-labs-test');
   const proof = await platform.cli('labs', 'test', 'rbac-pod-reader');
   assert.equal(proof.code, 0, proof.stderr);
-  assert.ok((await readdir(sessionsDir)).includes('kube-api.sock'), "the server's relay socket is still there");
+  const shared = ['kubectl-completion.bash', 'seccomp.bpf'];
+  for (const file of shared) assert.ok((await readdir(sessionsDir)).includes(file), `the server's ${file} is still there`);
   assert.deepEqual((await readdir(platform.stateDir)).filter((name) => name.startsWith('sessions-')), [], "labs test's own folder is gone");
   assert.match(await working.exec('kubectl get serviceaccount learner -o name'), /serviceaccount\/learner/);
   working.close();
 
-  // Something removes the sessions folder, relay socket included: the next terminal still works.
-  assert.ok((await readdir(sessionsDir)).includes('kube-api.sock'));
+  // Something removes the sessions folder, shared files included: the next terminal still works
+  // (each session's API relay socket is its own, made with the session).
   await rm(sessionsDir, { recursive: true, force: true });
   const { shell } = await learnerWithShell(platform, 'after-removal');
   assert.match(await shell.exec('kubectl get serviceaccount learner -o name'), /serviceaccount\/learner/);
   shell.close();
   const health = (await (await fetch(`${platform.url}/api/health`)).json()) as { status: string; sessions: { healthy: boolean; repaired: Array<{ files: string[] }> } };
   assert.equal(health.status, 'ok');
-  assert.deepEqual(health.sessions.repaired.flatMap((repair) => repair.files).sort(), ['kube-api.sock', 'kubectl-completion.bash']);
+  assert.deepEqual(health.sessions.repaired.flatMap((repair) => repair.files).sort(), shared);
 });
 
 test('the OpenAPI document describes every API route the server registers, from the schemas that validate them', async () => {
