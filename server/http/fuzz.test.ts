@@ -36,7 +36,7 @@ after(async () => {
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
 
-test('schemathesis finds no server error and no answer that breaks the OpenAPI document', { timeout: 240_000 }, async () => {
+test('schemathesis finds no server error and no answer that breaks the OpenAPI document', { timeout: 240_000 }, async (t) => {
   const install = await run('sh', [join(projectRoot, 'scripts', 'ensure-schemathesis.sh')]);
   assert.equal(install.code, 0, `installing schemathesis failed:\n${install.stderr}`);
   const st = install.stdout.trim();
@@ -72,6 +72,8 @@ test('schemathesis finds no server error and no answer that breaks the OpenAPI d
     { cwd: workDir, timeoutMs: (MAX_SECONDS + 90) * 1000 },
   );
   const report = `${fuzz.stdout}\n${fuzz.stderr}`;
+  // What was tried, in the test's output: the closing summary (test cases, phases, warnings).
+  t.diagnostic(fuzz.stdout.split('\n').slice(-40).join('\n'));
   assert.equal(fuzz.code, 0, `schemathesis failed (exit ${fuzz.code}):\n${report}\nthe server's log:\n${platform.output().slice(-4000)}`);
   // A run that reached no route cannot pass: every operation of the document was fuzzed.
   const [, selected, total] = /Operations:\s+(\d+) selected \/ (\d+) total/.exec(fuzz.stdout) ?? [];
