@@ -8,7 +8,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { AppsV1Api, AutoscalingV2Api, CoreV1Api, type KubeConfig, NetworkingV1Api, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, AutoscalingV2Api, CoreV1Api, type KubeConfig, NetworkingV1Api, PatchStrategy, setHeaderOptions, type V1ContainerStatus, type V1Pod, Watch } from '@kubernetes/client-node';
 import { run } from '../../exec.ts';
 import { projectRoot } from '../../paths.ts';
 import { isAlive } from '../../process.ts';
@@ -122,12 +122,39 @@ test('a failing liveness probe restarts the container', async () => {
   assert.ok(events.items.some((event) => /Liveness probe failed/.test(event.message ?? '')), 'no "Liveness probe failed" event');
 });
 
+/**
+ * Watches a pod until its first container's status passes `predicate`: every status the kubelet
+ * reports is seen, however briefly it lasts (polling can miss a short back-off on a busy machine).
+ */
+async function watchContainer(name: string, what: string, predicate: (status: V1ContainerStatus) => boolean, timeoutMs = 120_000): Promise<V1ContainerStatus> {
+  let request: { abort(): void } | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await new Promise<V1ContainerStatus>((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), timeoutMs);
+      const seen = (object: V1Pod) => {
+        const status = object.status?.containerStatuses?.[0];
+        if (status && predicate(status)) resolve(status);
+      };
+      void new Watch(kc)
+        .watch(`/api/v1/namespaces/${namespace}/pods`, { fieldSelector: `metadata.name=${name}` }, (_phase: string, object: V1Pod) => seen(object), (error: unknown) => {
+          if (error) reject(error as Error);
+        })
+        .then((started) => {
+          request = started;
+          // What happened before the watch began: the pod as it is now.
+          return core.readNamespacedPod({ name, namespace }).then(seen);
+        }, reject);
+    });
+  } finally {
+    clearTimeout(timer);
+    request?.abort();
+  }
+}
+
 test('a container that keeps exiting reaches CrashLoopBackOff', async () => {
   await pod('crasher', { containers: [{ name: 'main', image: 'busybox:1.37', command: ['sh', '-c', 'echo crashing; exit 3'] }] });
-  const status = await eventually('CrashLoopBackOff', async () => {
-    const current = await containerStatus('crasher');
-    return current?.state?.waiting?.reason === 'CrashLoopBackOff' ? current : undefined;
-  });
+  const status = await watchContainer('crasher', 'CrashLoopBackOff', (current) => current.state?.waiting?.reason === 'CrashLoopBackOff');
   assert.equal(status.lastState?.terminated?.exitCode, 3);
   assert.match((await kubectl('logs', 'crasher')).stdout, /crashing/);
 });
