@@ -2,13 +2,14 @@
 // fresh ones before those of the learner's last attempt, and every question's choices in an order
 // of their own, so neither a position nor a memorised sequence gives an answer away.
 import { randomInt } from 'node:crypto';
+import { type Random, shuffle } from '../shared/shuffle.ts';
 import type { DrawnQuestion } from '../store/exam-attempts.ts';
+
+export type { Random };
 
 export type Weighted = { id: string; weight: number };
 /** What the draw needs of a bank question. */
 export type Drawable = { id: string; domain: string; choices: readonly unknown[] };
-/** A uniform integer in [0, below): crypto's by default, a seeded one in tests. */
-export type Random = (below: number) => number;
 
 /**
  * Splits `count` questions over the domains by weight (largest remainder: the quotas add up to
@@ -25,15 +26,6 @@ export function quotas(domains: readonly Weighted[], count: number): Map<string,
     left -= 1;
   }
   return result;
-}
-
-export function shuffle<T>(items: readonly T[], random: Random = randomInt): T[] {
-  const copy = [...items];
-  for (let i = copy.length - 1; i > 0; i -= 1) {
-    const j = random(i + 1);
-    [copy[i], copy[j]] = [copy[j] as T, copy[i] as T];
-  }
-  return copy;
 }
 
 /**

@@ -1,6 +1,7 @@
 // Quiz questions in a lesson. The page has no key: the server scores the first answer to each
 // question and sends back the key and the explanation, which the page then shows, with the
 // question locked. On load, questions answered before are shown answered.
+import { shuffle } from '../../server/shared/shuffle.ts';
 
 type Answered = { correct: boolean; choices: number[]; counted: boolean; answer: number[]; explanation: string };
 
@@ -64,16 +65,11 @@ async function restore(quiz: HTMLElement, lesson: string): Promise<void> {
  */
 function shuffleChoices(form: HTMLFormElement): void {
   const labels = [...form.querySelectorAll<HTMLLabelElement>('fieldset > label')];
-  const parent = labels[0]?.parentElement;
-  if (!parent) return;
-  const random = new Uint32Array(labels.length);
-  crypto.getRandomValues(random);
-  for (let i = labels.length - 1; i > 0; i -= 1) {
-    const j = (random[i] ?? 0) % (i + 1);
-    [labels[i], labels[j]] = [labels[j] as HTMLLabelElement, labels[i] as HTMLLabelElement];
-  }
-  parent.append(...labels);
+  labels[0]?.parentElement?.append(...shuffle(labels, randomBelow));
 }
+
+/** A uniform enough integer in [0, below) from the browser's crypto (below is at most a handful). */
+const randomBelow = (below: number) => (crypto.getRandomValues(new Uint32Array(1))[0] ?? 0) % below;
 
 export function enableQuizzes(): void {
   for (const quiz of document.querySelectorAll<HTMLElement>('.quiz[data-lesson]')) {
