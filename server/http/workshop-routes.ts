@@ -9,6 +9,7 @@ import type { SessionManager } from '../sessions/manager.ts';
 import { ownerLabel } from '../shared/names.ts';
 import { type AuthFrame, INSTRUCTOR_REFUSED, type ServerFrame } from '../shared/terminal-protocol.ts';
 import { hasEnded, hashToken } from '../workshops/workshops.ts';
+import { errorAnswer, noContent } from './answers.ts';
 import { watch } from './terminal-socket.ts';
 import { displayNameSchema, ensureLearner, setLearner } from './identity.ts';
 import { RESET_UNAVAILABLE } from './lab-routes.ts';
@@ -51,7 +52,18 @@ export function registerWorkshopRoutes(
   const api = app.withTypeProvider<ZodTypeProvider>();
   const memberByRef = async (workshop: Workshop, ref: string) => (await store.workshopMembers(workshop)).find((member) => ownerLabel(member.learner) === ref);
 
-  api.get('/api/workshops/:code/dashboard', { schema: { params: z.object({ code: z.string().max(16) }), security: [{ bearer: [] }] } }, async (request, reply) => {
+  const dashboard = z.object({
+    title: z.string(),
+    code: z.string(),
+    capacity: z.number(),
+    startsAt: z.string(),
+    endsAt: z.string(),
+    tasks: z.array(z.object({ key: z.string(), lab: z.string(), title: z.string() })),
+    learners: z.array(
+      z.object({ ref: z.string(), name: z.string(), live: z.array(z.string()), passed: z.array(z.string()), failing: z.array(z.string()), lastActivity: z.string(), stuckSeconds: z.number() }),
+    ),
+  });
+  api.get('/api/workshops/:code/dashboard', { schema: { params: z.object({ code: z.string().max(16) }), security: [{ bearer: [] }], response: { 200: dashboard, 401: errorAnswer } } }, async (request, reply) => {
     // A wrong code and a wrong token get the same answer: the dashboard's existence is not news.
     const workshop = await asInstructor(request.params.code, request.headers.authorization);
     if (!workshop) return refuse(reply);
@@ -79,7 +91,8 @@ export function registerWorkshopRoutes(
     };
   });
 
-  api.post('/api/workshops/:code/learners/:ref/reset', { schema: { params: learnerParams, body: z.object({ lab: z.string().max(64) }), security: [{ bearer: [] }] } }, async (request, reply) => {
+  const resetAnswers = { 204: noContent, 400: errorAnswer, 401: errorAnswer, 404: errorAnswer, 409: errorAnswer, 410: errorAnswer, 429: errorAnswer, 503: errorAnswer };
+  api.post('/api/workshops/:code/learners/:ref/reset', { schema: { params: learnerParams, body: z.object({ lab: z.string().max(64) }), security: [{ bearer: [] }], response: resetAnswers } }, async (request, reply) => {
     const workshop = await asInstructor(request.params.code, request.headers.authorization);
     if (!workshop) return refuse(reply);
     const { lab } = request.body;
@@ -100,7 +113,7 @@ export function registerWorkshopRoutes(
       // The learner's panel and the grid show the fresh start at once.
       if (reset !== 'namespace') await grader.grade(reset, 'auto').catch((error: unknown) => request.log.warn({ err: error }, 'grading after an instructor reset failed'));
       request.log.info({ workshop: workshop.code, learner: request.params.ref, lab }, 'instructor reset a learner\'s lab');
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     });
   });
 
@@ -135,7 +148,8 @@ export function registerWorkshopRoutes(
     },
   );
 
-  api.post('/api/workshops/join', { schema: { body: z.object({ code: z.string().trim().max(16), name: displayNameSchema }) } }, async (request, reply) => {
+  const joined = z.object({ title: z.string(), labs: z.array(z.string()), startsAt: z.string(), endsAt: z.string(), joined: z.enum(['joined', 'already a member']) });
+  api.post('/api/workshops/join', { schema: { body: z.object({ code: z.string().trim().max(16), name: displayNameSchema }), response: { 200: joined, 404: errorAnswer, 409: errorAnswer, 410: errorAnswer } } }, async (request, reply) => {
     const code = request.body.code.toUpperCase();
     const workshop = await store.workshopByCode(code);
     if (!workshop) return reply.code(404).send({ error: `no workshop has the code ${code}: check it with your instructor` });
