@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ExamClosedError, type PracticeExams } from '../exams/practice.ts';
+import type { ProgressStore } from '../store/store.ts';
+import { startRule } from '../workshops/sittings.ts';
 import { attemptView, errorAnswer, examScore, noContent } from './answers.ts';
 import { ensureLearner, learnerOf } from './identity.ts';
 
@@ -11,12 +13,18 @@ const answerParams = attemptParams.extend({ question: z.string().max(200) });
 const answerBody = z.object({ answer: z.number().int().min(0).max(9).nullable(), flagged: z.boolean() });
 
 /** Practice exams: the learner starts or resumes an attempt, answers as they go, submits, reviews. */
-export function registerExamRoutes(app: FastifyInstance, exams: PracticeExams): void {
+export function registerExamRoutes(app: FastifyInstance, exams: PracticeExams, store: ProgressStore): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
   const viewed = { 200: attemptView, 404: errorAnswer };
-  api.post('/api/exams/:exam/attempts', { schema: { params: examParams, response: { 201: attemptView, 404: errorAnswer } } }, async (request, reply) => {
-    const attempt = await exams.start(ensureLearner(request, reply).id, request.params.exam);
+  // 409: the learner's workshop sits this exam together, and its instructor has not started it yet.
+  api.post('/api/exams/:exam/attempts', { schema: { params: examParams, response: { 201: attemptView, 404: errorAnswer, 409: errorAnswer } } }, async (request, reply) => {
+    const exam = exams.exam(request.params.exam);
+    if (!exam) return reply.code(404).send({ error: 'no such exam' });
+    const learner = ensureLearner(request, reply);
+    const rule = await startRule(store, learner.id, exam);
+    if (rule.kind === 'waiting') return reply.code(409).send({ error: `your workshop "${rule.workshop.title}" sits this exam together: it opens when your instructor starts it` });
+    const attempt = await exams.start(learner.id, exam.id, rule.kind === 'sitting' ? rule.window : undefined);
     if (!attempt) return reply.code(404).send({ error: 'no such exam' });
     return reply.code(201).send(exams.view(attempt));
   });
