@@ -47,6 +47,10 @@ report.attack("A cannot read, list, create, delete or exec in B's namespace", as
   ]) {
     assert.match(await a.shell.exec(command), forbidden, command);
   }
+  // Beside the terminal, one sentence says why, once: this is not A's namespace.
+  const notices = () => a.shell.frames.filter((frame) => frame.type === 'notice').map((frame) => frame.message ?? '');
+  await a.shell.waitFor(() => notices().length > 0, 'the explanation of the refusal');
+  assert.deepEqual(notices().filter((message) => message.includes(`You can act only in your own namespace, ${a.namespace}`)).length, 1, notices().join('\n'));
   assert.match(await b.shell.exec('kubectl get deployment web -o name'), /deployment.apps\/web/);
 });
 
