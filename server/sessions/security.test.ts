@@ -134,6 +134,10 @@ report.attack('A reads only what the lessons need cluster-wide', async () => {
   assert.match(await a.shell.exec(`kubectl get namespace ${a.namespace} -o name`), new RegExp(`namespace/${a.namespace}`));
   assert.match(await a.shell.exec(`kubectl get namespace ${b.namespace}`), forbidden);
   assert.match(await a.shell.exec('kubectl get namespaces'), forbidden);
+  // Everyday commands a beginner types work as they would on their own cluster.
+  assert.doesNotMatch(await a.shell.exec('kubectl get all'), forbidden);
+  assert.match(await a.shell.exec('kubectl describe node node-000000'), /^Name: +node-000000$/m);
+  assert.doesNotMatch(await a.shell.exec('kubectl describe node node-000000'), forbidden);
 });
 
 report.attack("the shell sees no server files, environment, admin kubeconfig or other learners' homes", async () => {
