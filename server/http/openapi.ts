@@ -15,6 +15,17 @@ const SERVER_FAILURE = 'the server could not answer this request; the failure is
 
 const described = (url: string) => url.startsWith('/api/') || url === '/metrics';
 
+/**
+ * A 204 has no body, which OpenAPI 3.0 says by a response without content; the zod transform
+ * turns `z.null()` into a nullable JSON body instead, so the document would promise JSON.
+ */
+function withoutBody204<T extends { schema?: { response?: unknown } }>(transformed: T): T {
+  // Routes without a schema (the document itself) have none to adjust.
+  const response = transformed.schema?.response as Record<string, unknown> | undefined;
+  if (!response?.['204']) return transformed;
+  return { ...transformed, schema: { ...transformed.schema, response: { ...response, 204: { type: 'null', description: 'no content' } } } };
+}
+
 /** Registers validation by route schema, the error answers and the document; call before any route. */
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   const { version } = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string };
@@ -25,7 +36,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       info: { title: 'cnlab', description: "The lab server's API: learner sessions, labs and grading, progress, workshops.", version },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
-    transform: (input) => (described(input.url) ? jsonSchemaTransform(input) : { schema: { ...input.schema, hide: true }, url: input.url }),
+    transform: (input) => (described(input.url) ? withoutBody204(jsonSchemaTransform(input)) : { schema: { ...input.schema, hide: true }, url: input.url }),
   });
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (hasZodFastifySchemaValidationErrors(error)) {
