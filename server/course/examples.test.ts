@@ -1,12 +1,14 @@
 // The lessons' runnable examples, run as a learner runs them: every ```sh run``` block of a
 // lesson, in order, typed into one learner's terminal on the real platform (a fresh namespace,
 // the sandboxed shell, the real node), must succeed, and every ```sh run fails``` block must fail.
-// One session per lesson, closed afterwards; a few lessons at a time.
+// One new learner per lesson, in the session its page opens, closed afterwards; a few lessons at
+// a time.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { relative } from 'node:path';
 import { after, before, test } from 'node:test';
 import { projectRoot } from '../paths.ts';
+import { GENERAL_SESSION } from '../shared/names.ts';
 import { learnerWithShell, type Platform, type Shell, startPlatform } from '../testing/platform.ts';
 import { codeBlocks } from './lesson-text.ts';
 import { lessonsInOrder, loadCourse } from './load.ts';
@@ -57,7 +59,8 @@ test('every runnable example in a lesson runs in a learner\'s terminal with the 
   const worker = async () => {
     for (let next = queue.shift(); next; next = queue.shift()) {
       const { lesson, blocks } = next;
-      const { id, learner, shell } = await learnerWithShell(platform, `examples-${lesson.slug.replace('/', '-')}`.slice(0, 63));
+      // The session the lesson page opens: its lab's (with the lab's setup objects), or the general one.
+      const { id, learner, shell } = await learnerWithShell(platform, lesson.labs[0] ?? GENERAL_SESSION);
       try {
         for (const block of blocks) {
           const fails = block.meta.includes('fails');
