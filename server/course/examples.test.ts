@@ -5,11 +5,13 @@
 // a time.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { relative } from 'node:path';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
 import { projectRoot } from '../paths.ts';
 import { GENERAL_SESSION } from '../shared/names.ts';
-import { learnerWithShell, type Platform, type Shell, startPlatform } from '../testing/platform.ts';
+import { clusterDown, learnerWithShell, type Platform, type Shell, startPlatform } from '../testing/platform.ts';
 import { codeBlocks } from './lesson-text.ts';
 import { lessonsInOrder, loadCourse } from './load.ts';
 
@@ -21,13 +23,14 @@ const examples = lessonsInOrder(course)
   .map((lesson) => ({ lesson, blocks: codeBlocks(lesson).filter((block) => block.lang === 'sh' && block.meta[0] === 'run') }))
   .filter(({ blocks }) => blocks.length > 0);
 
-let platform: Platform;
+let platform: Platform | undefined;
+const stateDir = await mkdtemp(join(tmpdir(), 'cnlab-examples-'));
 before(async () => {
-  platform = await startPlatform();
+  platform = await startPlatform({}, stateDir);
 });
 after(async () => {
   await platform?.stop();
-  await platform?.cli('cluster', 'down');
+  await clusterDown(stateDir);
 });
 
 /**
@@ -54,13 +57,15 @@ async function runBlock(shell: Shell, code: string): Promise<{ status: number; o
 
 test('every runnable example in a lesson runs in a learner\'s terminal with the exit status it is marked with', { timeout: 30 * 60_000 }, async (context) => {
   assert.ok(examples.length >= 10, `found runnable examples in ${examples.length} lessons`);
+  const server = platform;
+  assert.ok(server, 'the platform started');
   const queue = [...examples];
   const failures: string[] = [];
   const worker = async () => {
     for (let next = queue.shift(); next; next = queue.shift()) {
       const { lesson, blocks } = next;
       // The session the lesson page opens: its lab's (with the lab's setup objects), or the general one.
-      const { id, learner, shell } = await learnerWithShell(platform, lesson.labs[0] ?? GENERAL_SESSION);
+      const { id, learner, shell } = await learnerWithShell(server, lesson.labs[0] ?? GENERAL_SESSION);
       try {
         for (const block of blocks) {
           const fails = block.meta.includes('fails');
@@ -72,7 +77,7 @@ test('every runnable example in a lesson runs in a learner\'s terminal with the 
         }
       } finally {
         shell.close();
-        await fetch(`${platform.url}/api/sessions/${id}`, { method: 'DELETE', headers: { cookie: learner.cookie, origin: platform.origin } });
+        await fetch(`${server.url}/api/sessions/${id}`, { method: 'DELETE', headers: { cookie: learner.cookie, origin: server.origin } });
       }
       context.diagnostic(`${lesson.slug}: ${blocks.length} blocks`);
     }
