@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { claimPoolNamespace, deleteNamespace, fillPoolNamespace, type LearnerNamespace, listPoolNamespaces, type NamespaceRequest } from './provision.ts';
+
+/** A new learner (or pool) namespace's name: random, so nobody can guess another's. */
+export const newNamespaceName = () => `lab-${randomBytes(5).toString('hex')}`;
+
+/**
+ * Pool namespaces made at once: enough to refill between bursts, few enough that the API server
+ * (two cores, shared with the learners' own requests) stays with the sessions being opened.
+ */
+const FILLS_AT_ONCE = 2;
+
+/**
+ * A few namespaces made in advance with everything but the learner: opening a session then takes
+ * one, instead of making one, which is most of a session's API calls. Claims are conditioned
+ * writes in the cluster, so any number of servers can share one pool and never hand the same
+ * namespace to two learners; each server tops the pool up in the background after it takes one.
+ */
+export class NamespacePool {
+  readonly #kc: KubeConfig;
+  readonly #size: number;
+  readonly #logger: Logger;
+  /** Believed free, oldest first; another server may have claimed one since, whose claim then fails and the next is tried. */
+  #free: string[] = [];
+  #fillsUnderway = 0;
+  #refilling: Promise<void> | undefined;
+  /** A claim came while a refill was finishing: refill again when it ends. */
+  #wanted = false;
+  #stopped = false;
+
+  constructor(kc: KubeConfig, size: number, logger: Logger) {
+    this.#kc = kc;
+    this.#size = size;
+    this.#logger = logger;
+  }
+
+  /** Takes up the complete pool namespaces a restart found, and fills the pool to its size. */
+  start(complete: string[]): void {
+    this.#free = [...complete];
+    this.#topUp();
+  }
+
+  /** No more fills; the one underway finishes (a fill cut off midway is cleaned up by the next start). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#refilling;
+  }
+
+  /** A pool namespace for this learner, relabelled, with their token and the lab's setup; undefined when the pool is empty. */
+  async claim(request: Omit<NamespaceRequest, 'namespace'>, setup: readonly KubernetesObject[]): Promise<LearnerNamespace | undefined> {
+    try {
+      for (let namespace = this.#free.shift(); namespace !== undefined; namespace = this.#free.shift()) {
+        const claimed = await claimPoolNamespace(this.#kc, { ...request, namespace }, setup);
+        if (claimed) return claimed;
+      }
+      return undefined;
+    } finally {
+      this.#topUp();
+    }
+  }
+
+  /** Reads the pool back from the cluster (other servers claim and fill it too) and tops it up. */
+  async resync(): Promise<void> {
+    if (this.#size === 0) return;
+    const { unassigned } = await listPoolNamespaces(this.#kc);
+    const inCluster = new Set(unassigned.map((ns) => String(ns.metadata?.name)));
+    // One whose claim is under way may be listed again: the next claim of it fails its test and moves on.
+    this.#free = [...this.#free.filter((name) => inCluster.has(name)), ...[...inCluster].filter((name) => !this.#free.includes(name))];
+    this.#topUp();
+  }
+
+  #topUp(): void {
+    if (this.#stopped || this.#size === 0) return;
+    if (this.#refilling) {
+      this.#wanted = true;
+      return;
+    }
+    this.#refilling = this.#refill().finally(() => {
+      this.#refilling = undefined;
+      if (this.#wanted) {
+        this.#wanted = false;
+        this.#topUp();
+      }
+    });
+  }
+
+  async #refill(): Promise<void> {
+    const filler = async () => {
+      while (!this.#stopped && this.#free.length + this.#fillsUnderway < this.#size) {
+        const namespace = newNamespaceName();
+        this.#fillsUnderway += 1;
+        try {
+          await fillPoolNamespace(this.#kc, namespace);
+          this.#free.push(namespace);
+        } catch (error) {
+          // The next claim or sweep tries again: a cluster that fails is not asked again at once.
+          this.#logger.warn({ err: error, namespace }, 'could not add a namespace to the pool');
+          this.#wanted = false;
+          await deleteNamespace(this.#kc, namespace).catch(() => undefined);
+          return;
+        } finally {
+          this.#fillsUnderway -= 1;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: FILLS_AT_ONCE }, filler));
+  }
+}
