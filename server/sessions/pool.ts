@@ -12,6 +12,9 @@ export const newNamespaceName = () => `lab-${randomBytes(5).toString('hex')}`;
  */
 const FILLS_AT_ONCE = 2;
 
+/** How long a stopping server lets its fills finish: an API server that hangs must not hold the shutdown. */
+const STOP_WAIT_MS = 10_000;
+
 /**
  * A few namespaces made in advance with everything but the learner: opening a session then takes
  * one, instead of making one, which is most of a session's API calls. Claims are conditioned
@@ -42,10 +45,12 @@ export class NamespacePool {
     this.#topUp();
   }
 
-  /** No more fills; the one underway finishes (a fill cut off midway is cleaned up by the next start). */
+  /** No more fills; those underway get a few seconds to finish (one cut off midway is cleaned up by a later start). */
   async stop(): Promise<void> {
     this.#stopped = true;
-    await this.#refilling;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#refilling, new Promise((resolve) => (timer = setTimeout(resolve, STOP_WAIT_MS)))]);
+    clearTimeout(timer);
   }
 
   /** A pool namespace for this learner, relabelled, with their token and the lab's setup; undefined when the pool is empty. */
