@@ -164,17 +164,26 @@ export async function fillPoolNamespace(kc: KubeConfig, namespace: string): Prom
 
 /**
  * Hands a pool namespace to a learner: relabelled with owner, lab and expiry in one conditioned
- * write (of two claims of the same namespace, from this server or another, one wins), then the
- * token and the lab's setup, in parallel. Undefined when another claim won.
+ * write (of two claims of the same namespace, from this server or another, one wins), with the
+ * token asked for at the same time (a losing claim's token is dropped: it never leaves this
+ * process, and this process holds the admin's credentials anyway), then the lab's setup, which
+ * must not reach a namespace another claim won. Undefined when another claim won.
  */
 export async function claimPoolNamespace(kc: KubeConfig, request: NamespaceRequest, setup: readonly KubernetesObject[] = []): Promise<LearnerNamespace | undefined> {
-  try {
-    await kc.makeApiClient(CoreV1Api).patchNamespace({ name: request.namespace, body: ownerChange(POOL_OWNER.unassigned, learnerLabels(request)) });
-  } catch (error) {
-    if (isTaken(error)) return undefined;
-    throw error;
-  }
-  const [learnerNamespace] = await Promise.all([requestToken(kc, request), applySetup(kc, request.namespace, setup)]);
+  const relabel = kc
+    .makeApiClient(CoreV1Api)
+    .patchNamespace({ name: request.namespace, body: ownerChange(POOL_OWNER.unassigned, learnerLabels(request)) })
+    .then(
+      () => true,
+      (error: unknown) => {
+        if (isTaken(error)) return false;
+        throw error;
+      },
+    );
+  const [won, learnerNamespace] = await Promise.all([relabel, requestToken(kc, request).catch((error: unknown) => error as Error)]);
+  if (!won) return undefined;
+  if (learnerNamespace instanceof Error) throw learnerNamespace;
+  await applySetup(kc, request.namespace, setup);
   return learnerNamespace;
 }
 
