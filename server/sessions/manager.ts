@@ -13,7 +13,7 @@ import { type Bus, createBus } from '../shared/bus.ts';
 import { LABELS, ownerLabel } from '../shared/names.ts';
 import { type ApiRelay, startApiRelay } from './api-relay.ts';
 import { ensureLearnerAdmission } from './learner-admission.ts';
-import { NamespacePool, newNamespaceName } from './pool.ts';
+import { NamespacePool } from './pool.ts';
 import {
   deleteNamespace,
   ensureClusterReadRole,
@@ -373,10 +373,9 @@ export class SessionManager {
       const kept = returning && expiryOf(returning).getTime() > Date.now() + 60_000 ? returning : undefined;
       const expiresAt = kept ? expiryOf(kept) : new Date(Date.now() + settings.ttlSeconds * 1000);
       const setup = this.#options.labSetup(lab) ?? [];
-      // A new session takes a namespace from the pool, and makes one only when the pool is empty.
       const learnerNamespace = kept
         ? await provisionNamespace(kc, { namespace: String(kept.metadata?.name), owner, lab, expiresAt })
-        : ((await this.#pool.claim({ owner, lab, expiresAt }, setup)) ?? (await provisionNamespace(kc, { namespace: newNamespaceName(), owner, lab, expiresAt }, setup)));
+        : await this.#pool.take({ owner, lab, expiresAt }, setup);
       const { namespace } = learnerNamespace;
       const uid = this.#uid(slot);
       const spec = await this.#prepareSessionDir(id, learnerNamespace, uid);

@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { claimPoolNamespace, deleteNamespace, fillPoolNamespace, type LearnerNamespace, listPoolNamespaces, type NamespaceRequest } from './provision.ts';
+import { claimPoolNamespace, deleteNamespace, fillPoolNamespace, type LearnerNamespace, listPoolNamespaces, type NamespaceRequest, provisionNamespace } from './provision.ts';
 
 /** A new learner (or pool) namespace's name: random, so nobody can guess another's. */
-export const newNamespaceName = () => `lab-${randomBytes(5).toString('hex')}`;
+const newNamespaceName = () => `lab-${randomBytes(5).toString('hex')}`;
 
 /**
  * Pool namespaces made at once: enough to refill between bursts, few enough that the API server
- * (two cores, shared with the learners' own requests) stays with the sessions being opened.
+ * (two cores, shared with the learners' own requests) is not kept from other work.
  */
 const FILLS_AT_ONCE = 2;
 
@@ -19,7 +19,8 @@ const STOP_WAIT_MS = 10_000;
  * A few namespaces made in advance with everything but the learner: opening a session then takes
  * one, instead of making one, which is most of a session's API calls. Claims are conditioned
  * writes in the cluster, so any number of servers can share one pool and never hand the same
- * namespace to two learners; each server tops the pool up in the background after it takes one.
+ * namespace to two learners; each server tops the pool up in the background after it takes one,
+ * while no session of its own is being opened: refills wait for a burst to pass, not the reverse.
  */
 export class NamespacePool {
   readonly #kc: KubeConfig;
@@ -32,6 +33,9 @@ export class NamespacePool {
   /** A claim came while a refill was finishing: refill again when it ends. */
   #wanted = false;
   #stopped = false;
+  /** Sessions whose namespace is being taken or made now; refills wait until there are none. */
+  #opening = 0;
+  #quiet: PromiseWithResolvers<void> | undefined;
 
   constructor(kc: KubeConfig, size: number, logger: Logger) {
     this.#kc = kc;
@@ -53,17 +57,33 @@ export class NamespacePool {
     clearTimeout(timer);
   }
 
-  /** A pool namespace for this learner, relabelled, with their token and the lab's setup; undefined when the pool is empty. */
-  async claim(request: Omit<NamespaceRequest, 'namespace'>, setup: readonly KubernetesObject[]): Promise<LearnerNamespace | undefined> {
+  /**
+   * A new session's namespace, with its token and the lab's setup: one from the pool, relabelled
+   * for the learner, or, when the pool has none left, one made now.
+   */
+  async take(request: Omit<NamespaceRequest, 'namespace'>, setup: readonly KubernetesObject[]): Promise<LearnerNamespace> {
+    this.#opening += 1;
     try {
       for (let namespace = this.#free.shift(); namespace !== undefined; namespace = this.#free.shift()) {
         const claimed = await claimPoolNamespace(this.#kc, { ...request, namespace }, setup);
         if (claimed) return claimed;
       }
-      return undefined;
+      return await provisionNamespace(this.#kc, { ...request, namespace: newNamespaceName() }, setup);
     } finally {
+      this.#opening -= 1;
+      if (this.#opening === 0) {
+        this.#quiet?.resolve();
+        this.#quiet = undefined;
+      }
       this.#topUp();
     }
+  }
+
+  /** Resolves when no session is being opened. */
+  async #whenQuiet(): Promise<void> {
+    if (this.#opening === 0) return;
+    this.#quiet ??= Promise.withResolvers<void>();
+    await this.#quiet.promise;
   }
 
   /** Reads the pool back from the cluster (other servers claim and fill it too) and tops it up. */
@@ -94,6 +114,8 @@ export class NamespacePool {
   async #refill(): Promise<void> {
     const filler = async () => {
       while (!this.#stopped && this.#free.length + this.#fillsUnderway < this.#size) {
+        await this.#whenQuiet();
+        if (this.#stopped || this.#free.length + this.#fillsUnderway >= this.#size) return;
         const namespace = newNamespaceName();
         this.#fillsUnderway += 1;
         try {
