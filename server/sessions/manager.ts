@@ -345,6 +345,8 @@ export class SessionManager {
     for (const session of listed) {
       if (!present.has(session.namespace) && this.#sessions.has(session.id)) await this.close(session.id, 'namespace deleted');
     }
+    // Nor can a learner return to a namespace that is gone.
+    for (const [key, namespace] of this.#returnable) if (!present.has(namespace.metadata?.name)) this.#returnable.delete(key);
   }
 
   /**

@@ -115,8 +115,12 @@ export async function deleteNamespace(kc: KubeConfig, namespace: string): Promis
   const ignoreMissing = (error: unknown) => {
     if (!isNotFound(error)) throw error;
   };
+  // A namespace already being deleted (by another server, say) answers 409 until it is gone.
+  const ignoreGoing = (error: unknown) => {
+    if (!isNotFound(error) && !isConflict(error)) throw error;
+  };
   await Promise.all([
-    kc.makeApiClient(CoreV1Api).deleteNamespace({ name: namespace }).catch(ignoreMissing),
+    kc.makeApiClient(CoreV1Api).deleteNamespace({ name: namespace }).catch(ignoreGoing),
     kc.makeApiClient(RbacAuthorizationV1Api).deleteClusterRoleBinding({ name: clusterBindingName(namespace) }).catch(ignoreMissing),
   ]);
 }
