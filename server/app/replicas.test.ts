@@ -30,7 +30,11 @@ before(async () => {
   kubeconfig = (await first.cli('cluster', 'kubeconfig')).stdout.trim();
   kc = loadKubeConfig({ provider: 'local', kubeconfig });
   // The second server reaches the first one's cluster as any replica would: through a kubeconfig.
-  second = await startPlatform({ ...database, CNLAB_PROVIDER: 'kubeconfig', KUBECONFIG: kubeconfig }, await mkdtemp(join(tmpdir(), 'cnlab-replica-b-')));
+  // On one host it needs host uids of its own for its shells, as it has its own state folder.
+  second = await startPlatform(
+    { ...database, CNLAB_PROVIDER: 'kubeconfig', KUBECONFIG: kubeconfig, CNLAB_SANDBOX_UID_BASE: '300000' },
+    await mkdtemp(join(tmpdir(), 'cnlab-replica-b-')),
+  );
 });
 
 after(async () => {
