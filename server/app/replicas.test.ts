@@ -14,7 +14,7 @@ import { loadKubeConfig } from '../cluster/health.ts';
 import { ClusterLease } from '../cluster/lease.ts';
 import { projectRoot } from '../paths.ts';
 import { startPostgres, type TestPostgres } from '../testing/postgres.ts';
-import { learnerWithShell, newLearner, type Platform, startPlatform } from '../testing/platform.ts';
+import { learnerWithShell, newLearner, type Platform, Shell, startPlatform } from '../testing/platform.ts';
 
 let postgres: TestPostgres;
 let first: Platform;
@@ -158,8 +158,17 @@ test('the database down for a moment: requests are answered 503 in words, and th
   const learner = await newLearner(first);
   const read = () => fetch(`${first.url}/api/progress`, { headers: { cookie: learner.cookie } });
   assert.equal((await read()).status, 200);
+  const created = await first.cli('workshop', 'create', '--title', 'Outage', '--labs', 'service-endpoints', '--hours', '1');
+  const code = /join code:\s+(\w+)/.exec(created.stdout)?.[1] ?? '';
+  const token = /instructor token:\s+(\S+)/.exec(created.stdout)?.[1] ?? '';
   await postgres.stop();
   try {
+    // An instructor's watch socket is told to come back later, not that its token frame was wrong.
+    const watcher = await Shell.open(first, `/api/workshops/${code}/learners/anyone/terminal?lab=service-endpoints`, { origin: first.origin });
+    watcher.send({ type: 'auth', token });
+    await watcher.waitFor(() => watcher.closed !== undefined, 'the watch socket to close', 15_000);
+    assert.equal(watcher.closed?.code, 1013, watcher.closed?.reason);
+
     const started = Date.now();
     const down = await read();
     assert.equal(down.status, 503);
