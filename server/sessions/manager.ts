@@ -352,8 +352,9 @@ export class SessionManager {
   /**
    * The cluster-wide part, for one server at a time (the holder of the background-work lease):
    * deletes the namespaces expired by their label. The label is the truth for every server: a
-   * session expires with its namespace (both are given one time when it opens, and it closes at
-   * that time), so a namespace held by a live session, on this server or another, is never expired.
+   * session expires with its namespace (both are given one time when it opens), so a namespace
+   * held by a live session, on this server or another, is not expired; at most an expired
+   * session's namespace goes a sweep before its own server closes it.
    */
   async sweepNamespaces(now = Date.now()): Promise<void> {
     for (const namespace of await listLearnerNamespaces(this.#options.kc)) {
