@@ -4,6 +4,7 @@ import fastifySwagger from '@fastify/swagger';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { projectRoot } from '../paths.ts';
+import { StoreUnavailableError } from '../store/connection.ts';
 
 // The HTTP API's description, made from the routes' own zod schemas: the schemas validate every
 // request (a bad one is a 400 naming the field) and every answer (one that does not match its
@@ -51,6 +52,11 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
     const status = error.statusCode ?? 500;
     // The client's mistake (a body too large, malformed JSON) is said in words; ours is logged.
     if (status < 500) return reply.code(status).send({ error: error.message });
+    // The database is down for a moment: said in words, and the client may simply try again.
+    if (error instanceof StoreUnavailableError) {
+      request.log.warn({ err: error, url: request.url }, 'the progress database did not answer');
+      return reply.code(503).header('retry-after', '5').send({ error: error.message });
+    }
     request.log.error({ err: error, url: request.url }, 'a request failed');
     return reply.code(500).send({ error: SERVER_FAILURE });
   });

@@ -162,7 +162,8 @@ export class SessionManager {
       this.#sandboxProblem = probe.reason;
       logger.error({ reason: probe.reason }, 'the terminal sandbox cannot be created: terminals will refuse to start');
     }
-    this.#sweeper = setInterval(() => void this.sweep().catch((error: unknown) => logger.error({ err: error }, 'session sweep failed')), this.#options.settings.sweepSeconds * 1000);
+    // The cluster-wide cleanup (sweepNamespaces) is scheduled by the platform, under a lease.
+    this.#sweeper = setInterval(() => void this.sweepSessions().catch((error: unknown) => logger.error({ err: error }, 'session sweep failed')), this.#options.settings.sweepSeconds * 1000);
     this.#sweeper.unref();
   }
 
@@ -331,23 +332,48 @@ export class SessionManager {
     return deleted;
   }
 
-  /** Closes idle and expired sessions and deletes expired namespaces nobody holds. */
-  async sweep(now = Date.now()): Promise<void> {
+  /**
+   * This process's part of the cleanup: its idle and expired sessions close, and so do those whose
+   * namespace is gone or going (deleted by whichever server ran the cluster-wide part: a workshop
+   * ended, an administrator removed it), so no shell outlives its namespace on any server.
+   */
+  async sweepSessions(now = Date.now()): Promise<void> {
     const { settings } = this.#options;
     for (const session of [...this.#sessions.values()]) {
       if (now - session.lastInput > settings.idleSeconds * 1000) await this.close(session.id, 'idle');
       else if (session.expiresAt.getTime() <= now) await this.close(session.id, 'expired');
     }
-    const held = new Set([...this.#sessions.values()].map((session) => session.namespace));
+    // Only sessions registered before the list was asked for: a session is registered after its
+    // namespace exists, so the list cannot have missed theirs.
+    const listed = [...this.#sessions.values()];
+    const present = new Set(
+      (await listLearnerNamespaces(this.#options.kc)).filter((namespace) => namespace.status?.phase !== 'Terminating').map((namespace) => namespace.metadata?.name),
+    );
+    for (const session of listed) {
+      if (!present.has(session.namespace) && this.#sessions.has(session.id)) await this.close(session.id, 'namespace deleted');
+    }
+    // Nor can a learner return to a namespace that is gone.
+    for (const [key, namespace] of this.#returnable) if (!present.has(namespace.metadata?.name)) this.#returnable.delete(key);
+    // Every server tops up the pool it shares with the others from what the cluster holds now.
+    await this.#pool.resync();
+  }
+
+  /**
+   * The cluster-wide part, for one server at a time (the holder of the background-work lease):
+   * deletes the namespaces expired by their label. The label is the truth for every server: a
+   * session expires with its namespace (both are given one time when it opens), so a namespace
+   * held by a live session, on this server or another, is not expired; at most an expired
+   * session's namespace goes a sweep before its own server closes it.
+   */
+  async sweepNamespaces(now = Date.now()): Promise<void> {
     for (const namespace of await listLearnerNamespaces(this.#options.kc)) {
       const name = String(namespace.metadata?.name);
-      if (!held.has(name) && expiryOf(namespace).getTime() <= now && namespace.status?.phase !== 'Terminating') {
+      if (expiryOf(namespace).getTime() <= now && namespace.status?.phase !== 'Terminating') {
         const labels = namespace.metadata?.labels ?? {};
         this.#returnable.delete(returnKey(String(labels[LABELS.owner]), String(labels[LABELS.lab])));
         await deleteNamespace(this.#options.kc, name);
       }
     }
-    await this.#pool.resync();
   }
 
   async #create(learner: string, lab: string): Promise<Session> {

@@ -220,7 +220,11 @@ export async function deleteNamespace(kc: KubeConfig, namespace: string): Promis
   const ignoreMissing = (error: unknown) => {
     if (!isNotFound(error)) throw error;
   };
-  await Promise.all([kc.makeApiClient(CoreV1Api).deleteNamespace({ name: namespace }).catch(ignoreMissing), deleteClusterBinding(kc, namespace).catch(ignoreMissing)]);
+  // A namespace already being deleted (by another server, say) answers 409 until it is gone.
+  const ignoreGoing = (error: unknown) => {
+    if (!isNotFound(error) && !isConflict(error)) throw error;
+  };
+  await Promise.all([kc.makeApiClient(CoreV1Api).deleteNamespace({ name: namespace }).catch(ignoreGoing), deleteClusterBinding(kc, namespace).catch(ignoreMissing)]);
 }
 
 /** Learner namespaces only: never the pool's, which belong to nobody yet. */
