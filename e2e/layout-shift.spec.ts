@@ -12,8 +12,12 @@ const CPU_SLOWDOWN = 4;
  * loads miss such a defect about 4% of the time.
  */
 const LOADS = 8;
-/** Google's "good" cumulative layout shift is 0.1; these pages stay far below it. */
-const MAX_CLS = 0.01;
+/**
+ * Google's "good" cumulative layout shift is 0.1, far above what these pages may do: they move at
+ * most 0.0003 (Starlight's navigation filling in as it is parsed), while the terminal button
+ * jumping 24 px on a phone, under the learner's finger, was 0.0073.
+ */
+const MAX_CLS = 0.005;
 
 type Shift = PerformanceEntry & { value: number; hadRecentInput: boolean; sources?: Array<{ node?: Node | null; previousRect: DOMRectReadOnly; currentRect: DOMRectReadOnly }> };
 
