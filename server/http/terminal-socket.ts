@@ -57,8 +57,8 @@ function outputTo(socket: WebSocket) {
   const client: TerminalClient = {
     send: (data) => send({ type: 'data', data }),
     buffered: () => socket.bufferedAmount,
-    ended: () => {
-      send({ type: 'exit', reason: 'the shell has ended (it exited, idled out or expired); start the terminal again for a new one' });
+    ended: (reason = 'the shell has ended (it exited, idled out or expired); start the terminal again for a new one') => {
+      send({ type: 'exit', reason });
       socket.close(1000, 'shell ended');
     },
   };

@@ -170,7 +170,11 @@ export async function readSnapshot(kc: KubeConfig, namespace: string, checks: Ch
       }),
     ),
   ]);
-  const byKind = new Map<string, KubernetesObject[]>(lists);
+  // The learner's shell pod (CNLAB_TERMINAL_BACKEND=pod) is the platform's, not their work: no
+  // check counts or reads it.
+  const byKind = new Map<string, KubernetesObject[]>(
+    lists.map(([kind, items]) => [kind, kind === 'Pod' ? items.filter((pod) => pod.metadata?.labels?.[LABELS.managedBy] !== MANAGED_BY) : items]),
+  );
   const access = new Map<string, boolean>(reviews);
   const logs = await readLogs(kc, namespace, checks, byKind.get('Pod') ?? []);
   return { objects: (kind) => byKind.get(kind) ?? [], access: (key) => access.get(key), missing: missingIn(namespace, reader), logs: (key) => logs.get(key) };
