@@ -181,6 +181,8 @@ export class PodTerminal extends Terminal {
     const pod = String(this.#pod);
     const stdin = new PassThrough();
     const screen = new Screen(this.#size, (text) => this.output(text));
+    // The client library ends the stream at the exec's status; anything after it is dropped, not thrown.
+    screen.on('error', () => undefined);
     const attachment: Attachment = { socket: undefined as unknown as WebSocket, stdin, screen, status: undefined };
     const socket = (await new Exec(this.#options.kc).exec(this.#options.namespace, pod, SHELL_CONTAINER, ATTACH_COMMAND, screen, null, stdin, true, (status) => {
       attachment.status = status;
@@ -194,17 +196,34 @@ export class PodTerminal extends Terminal {
     this.clearScrollback();
     this.#attachment = attachment;
     if (this.#paused) socket.pause();
-    socket.on('close', () => void this.#detached(pod, attachment));
+    socket.on('close', () => this.#detached(pod, attachment));
     if (this.#pending) {
       stdin.write(this.#pending);
       this.#pending = '';
     }
   }
 
-  /** The exec ended: find out whether the pod went, the learner exited, or only the connection dropped. */
-  async #detached(pod: string, attachment: Attachment): Promise<void> {
+  /**
+   * The exec ended: find out whether the pod went, the learner exited, or only the connection
+   * dropped. Clients that come meanwhile wait for the answer (they are told, or attached again).
+   */
+  #detached(pod: string, attachment: Attachment): void {
     if (this.#attachment === attachment) this.#attachment = undefined;
     if (this.#killed) return;
+    let reattach = false;
+    this.#connecting = this.#settled(pod, attachment)
+      .then((alive) => {
+        reattach = alive;
+      })
+      .finally(() => {
+        this.#connecting = undefined;
+        // The pod lives: only the connection went. Clients still here get it back at once.
+        if (reattach && this.clients > 0) this.#ensureAttached();
+      });
+  }
+
+  /** Acts on how the pod ended the exec; true if the pod still runs. */
+  async #settled(pod: string, attachment: Attachment): Promise<boolean> {
     let state: ShellState;
     try {
       state = await this.#settle(pod, attachment.status !== undefined);
@@ -212,14 +231,17 @@ export class PodTerminal extends Terminal {
       state = { state: 'lost', reason: `your shell could not be reached (${(error as Error).message})` };
     }
     this.#options.logger.info({ pod, namespace: this.#options.namespace, state, status: attachment.status?.status }, 'shell pod attachment ended');
-    if (state.state === 'exited') return this.exit(0);
+    if (state.state === 'exited') {
+      this.exit(0);
+      return false;
+    }
     if (state.state === 'lost') {
       this.#pod = undefined;
       void this.#delete(pod);
-      return this.interrupt(`${state.reason}. Start a new shell: your namespace and everything in it are still there`);
+      this.interrupt(`${state.reason}. Start a new shell: your namespace and everything in it are still there`);
+      return false;
     }
-    // The pod lives: only the connection went. Clients still here get it back at once.
-    if (this.clients > 0) this.#ensureAttached();
+    return true;
   }
 
   /**
