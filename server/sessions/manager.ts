@@ -28,7 +28,7 @@ import { writeSeccompFilter } from './seccomp.ts';
 import { ensureToolsetTree } from './toolset.ts';
 import { SessionCgroups } from './session-cgroups.ts';
 import type { SessionSettings } from './settings.ts';
-import { PodTerminal, ShellPodError } from './pod-terminal.ts';
+import { ensureShellPriorityClass, PodTerminal, ShellPodError } from './pod-terminal.ts';
 import { HostTerminal, type Terminal, type TerminalEvents } from './terminal.ts';
 
 export type Session = {
@@ -145,6 +145,7 @@ export class SessionManager {
     this.#sweeper = setInterval(() => void this.sweep().catch((error: unknown) => logger.error({ err: error }, 'session sweep failed')), this.#options.settings.sweepSeconds * 1000);
     this.#sweeper.unref();
     if (this.#podBackend) {
+      await ensureShellPriorityClass(kc);
       logger.info('learner shells run in pods of their namespaces (CNLAB_TERMINAL_BACKEND=pod)');
       return;
     }

@@ -1,10 +1,27 @@
 import { PassThrough, Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { CoreV1Api, Exec, type KubeConfig, type V1Pod, type V1Status } from '@kubernetes/client-node';
+import { CoreV1Api, Exec, type KubeConfig, SchedulingV1Api, type V1Pod, type V1Status } from '@kubernetes/client-node';
+import { LABELS, MANAGED_BY } from '../shared/names.ts';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
-import { ATTACH_COMMAND, refusalOf, SHELL_CONTAINER, SHELL_SELECTOR, type ShellState, shellPod, shellState } from './shell-pod.ts';
+import { ATTACH_COMMAND, refusalOf, SHELL_CONTAINER, SHELL_PRIORITY_CLASS, SHELL_SELECTOR, type ShellState, shellPod, shellState } from './shell-pod.ts';
 import { Terminal, type TerminalEvents } from './terminal.ts';
+
+/** The shell pods' PriorityClass (server/sessions/shell-pod.ts), made when the server starts. */
+export async function ensureShellPriorityClass(kc: KubeConfig): Promise<void> {
+  try {
+    await kc.makeApiClient(SchedulingV1Api).createPriorityClass({
+      body: {
+        metadata: { name: SHELL_PRIORITY_CLASS, labels: { [LABELS.managedBy]: MANAGED_BY } },
+        value: 0,
+        preemptionPolicy: 'Never',
+        description: "cnlab learners' shells: lab quotas for the learner's own workloads leave them out by this class",
+      },
+    });
+  } catch (error) {
+    if ((error as { code?: number }).code !== 409) throw error;
+  }
+}
 
 /** The shell is not there and cannot be (quota, image, scheduling): the reason, for the learner. */
 export class ShellPodError extends Error {}

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'node:test';
-import type { V1LimitRange, V1Pod } from '@kubernetes/client-node';
+import type { V1LimitRange, V1Pod, V1ResourceQuota } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { projectRoot } from '../paths.ts';
 import { limits as platformLimits } from './policy.ts';
-import { refusalOf, SHELL_RESOURCES, shellPod, shellState } from './shell-pod.ts';
+import { refusalOf, SHELL_PRIORITY_CLASS, SHELL_RESOURCES, shellPod, shellState } from './shell-pod.ts';
 
 const SUFFIX: Record<string, number> = { m: 1e-3, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30 };
 const quantity = (text: string) => {
@@ -40,8 +40,9 @@ test('the shell pod passes Pod Security restricted and runs as the learner', () 
   assert.equal(pod.metadata?.labels?.['app.kubernetes.io/managed-by'], 'cnlab', 'a platform object: learners cannot change or delete it, Reset keeps it');
 });
 
-test("the shell pod's resources fit the platform's LimitRange and every lab's own", () => {
-  const ranges = [platformLimits];
+/** Every object of the labs' setup folders. */
+function setupObjects(): Array<{ kind?: string; spec?: unknown }> {
+  const objects = [];
   for (const lab of readdirSync(join(projectRoot, 'labs'), { withFileTypes: true }).filter((entry) => entry.isDirectory())) {
     const setup = join(projectRoot, 'labs', lab.name, 'setup');
     let files: string[] = [];
@@ -50,13 +51,13 @@ test("the shell pod's resources fit the platform's LimitRange and every lab's ow
     } catch {
       continue;
     }
-    for (const file of files) {
-      for (const doc of parseAllDocuments(readFileSync(join(setup, file), 'utf8'))) {
-        const object = doc.toJS() as V1LimitRange;
-        if (object?.kind === 'LimitRange') ranges.push(object.spec?.limits ?? []);
-      }
-    }
+    for (const file of files) objects.push(...parseAllDocuments(readFileSync(join(setup, file), 'utf8')).map((doc) => doc.toJS() as { kind?: string }));
   }
+  return objects;
+}
+
+test("the shell pod's resources fit the platform's LimitRange and every lab's own", () => {
+  const ranges = [platformLimits, ...setupObjects().filter((object) => object?.kind === 'LimitRange').map((object) => (object as V1LimitRange).spec?.limits ?? [])];
   assert.ok(ranges.length >= 3, 'the labs that bound containers are read');
   const { requests, limits } = SHELL_RESOURCES;
   for (const items of ranges) {
@@ -72,6 +73,18 @@ test("the shell pod's resources fit the platform's LimitRange and every lab's ow
         assert.ok(quantity(limits[key]) / quantity(requests[key]) <= Number(ratio), `${resource} limit/request within ${ratio}`);
       }
     }
+  }
+});
+
+test("a lab's own ResourceQuota leaves the shell pod out: it budgets the learner's workloads", () => {
+  const quotas = setupObjects().filter((object): object is V1ResourceQuota => object?.kind === 'ResourceQuota');
+  assert.ok(quotas.length >= 1);
+  assert.equal(shellPod().spec?.priorityClassName, SHELL_PRIORITY_CLASS);
+  for (const quota of quotas) {
+    assert.ok(
+      quota.spec?.scopeSelector?.matchExpressions?.some((rule) => rule.scopeName === 'PriorityClass' && rule.operator === 'NotIn' && rule.values?.includes(SHELL_PRIORITY_CLASS)),
+      `ResourceQuota ${quota.metadata?.name} has a scope PriorityClass NotIn [${SHELL_PRIORITY_CLASS}]`,
+    );
   }
 });
 

@@ -12,6 +12,12 @@ export const SHELL_CONTAINER = 'shell';
 export const SHELL_LABEL = 'cnlab.dev/component';
 export const SHELL_LABEL_VALUE = 'shell';
 export const SHELL_SELECTOR = `${LABELS.managedBy}=${MANAGED_BY},${SHELL_LABEL}=${SHELL_LABEL_VALUE}`;
+/**
+ * Every shell pod's PriorityClass (of ordinary priority, never preempting): a lab's own quota for
+ * the learner's workloads leaves the shell out with a scope `PriorityClass NotIn [cnlab-shell]`
+ * (labs/tenancy-limits), while the platform's quota counts it like any pod.
+ */
+export const SHELL_PRIORITY_CLASS = 'cnlab-shell';
 
 const HOME = '/home/learner';
 const UID = 1000;
@@ -45,6 +51,7 @@ export function shellPod(image = SHELL_IMAGE): V1Pod {
     },
     spec: {
       serviceAccountName: LEARNER,
+      priorityClassName: SHELL_PRIORITY_CLASS,
       // The ServiceAccount says no (its token is only for the host backend's kubeconfig); this pod says yes.
       automountServiceAccountToken: true,
       restartPolicy: 'Never',
