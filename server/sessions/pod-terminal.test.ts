@@ -101,6 +101,12 @@ test('a deleted shell pod is reported, the next attach starts a fresh shell ther
 
   // A quota with no room for a shell: the learner reads which limit.
   await core.createNamespacedResourceQuota({ namespace, body: { metadata: { name: 'tight' }, spec: { hard: { 'limits.memory': '100Mi' } } } });
+  // Until the quota controller has counted it, the API refuses every pod with "status unknown".
+  const deadline = Date.now() + 30_000;
+  while (!(await core.readNamespacedResourceQuota({ name: 'tight', namespace })).status?.hard) {
+    assert.ok(Date.now() < deadline, 'the quota is counted');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   for (const old of await shellPods(namespace)) await core.deleteNamespacedPod({ name: String(old.metadata?.name), namespace, gracePeriodSeconds: 0 });
   await fresh.shell.waitFor(() => fresh.shell.frames.some((frame) => frame.type === 'exit'), 'the learner to be told again');
   const refused = await Shell.connect(server, id, { cookie: learner.cookie, origin: server.origin });

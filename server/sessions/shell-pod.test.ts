@@ -100,6 +100,7 @@ test('an exceeded quota is named with the resource, what the shell needs and wha
     refusalOf('pods "cnlab-shell-1" is forbidden: maximum memory usage per Container is 256Mi, but limit is 384Mi'),
     "a LimitRange in your namespace refuses your shell's pod: maximum memory usage per Container is 256Mi, but limit is 384Mi",
   );
+  assert.match(refusalOf('pods "cnlab-shell-1" is forbidden: status unknown for quota: tight, resource: limits.memory'), /ResourceQuota tight is still being counted/);
   assert.match(refusalOf('something else went wrong'), /^the cluster refused your shell's pod: something else went wrong$/);
 });
 

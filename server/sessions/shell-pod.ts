@@ -146,6 +146,9 @@ export function refusalOf(message: string): string {
     const each = [...hard.keys()].map((resource) => `${resource} (the shell needs ${asked.get(resource) ?? '?'}, ${inUse.get(resource) ?? '?'} of ${hard.get(resource)} is in use)`);
     return `your namespace's ResourceQuota ${name} has no room for your shell: ${each.join('; ')}. Delete something you made (or scale it down) and start the terminal again`;
   }
+  // A quota made a moment ago is not counted yet: the API refuses every pod until it is.
+  const uncounted = /status unknown for quota: ([^,]+)/.exec(message);
+  if (uncounted) return `your namespace's ResourceQuota ${uncounted[1]} is still being counted: start the terminal again in a moment`;
   const limit = /is forbidden: (.*(?:per Container|per Pod|must specify|limit to request ratio).*)$/.exec(message);
   if (limit) return `a LimitRange in your namespace refuses your shell's pod: ${limit[1]}`;
   return `the cluster refused your shell's pod: ${message}`;
