@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -13,6 +13,7 @@ import { type Bus, createBus } from '../shared/bus.ts';
 import { LABELS, ownerLabel } from '../shared/names.ts';
 import { type ApiRelay, startApiRelay } from './api-relay.ts';
 import { ensureLearnerAdmission } from './learner-admission.ts';
+import { NamespacePool } from './pool.ts';
 import {
   deleteNamespace,
   ensureClusterReadRole,
@@ -88,6 +89,8 @@ export class SessionManager {
   readonly #returnable = new Map<string, V1Namespace>();
   /** Each session's own API relay, so that its connections are counted and capped per session. */
   readonly #relays = new Map<string, ApiRelay>();
+  /** Namespaces made in advance, for new sessions to take instead of making one. */
+  readonly #pool: NamespacePool;
   readonly #cgroups: SessionCgroups;
   #seccompFilter = '';
   #usr = '';
@@ -103,6 +106,7 @@ export class SessionManager {
   constructor(options: ManagerOptions) {
     this.#options = options;
     this.#cgroups = new SessionCgroups(options.dir);
+    this.#pool = new NamespacePool(options.kc, options.settings.poolSize, options.logger);
     this.#freeSlots = Array.from({ length: options.settings.maxSessions }, (_, index) => index);
     const cluster = options.kc.getCurrentCluster();
     if (!cluster) throw new Error('the admin kubeconfig has no current cluster');
@@ -133,8 +137,10 @@ export class SessionManager {
     await ensureClusterReadRole(kc);
     const { userNamespaces } = await ensureLearnerAdmission(kc);
     logger.info({ userNamespaces }, userNamespaces ? 'learner pods run in user namespaces' : 'learner pods run without user namespaces: no real node supports them');
-    const { deleted } = await reconcile(kc);
+    const { deleted, pool, removedFromPool } = await reconcile(kc, this.#options.settings.poolSize);
     if (deleted.length > 0) logger.info({ deleted }, 'deleted expired learner namespaces left by an earlier run');
+    if (removedFromPool.length > 0) logger.info({ removed: removedFromPool }, 'deleted pool namespaces that were incomplete or beyond the pool size');
+    this.#pool.start(pool);
     // Learners may return to namespaces an earlier run left within their lifetime; knowing them
     // up front saves every new session a lookup.
     for (const ns of await listLearnerNamespaces(kc)) {
@@ -172,6 +178,7 @@ export class SessionManager {
 
   async stop(): Promise<void> {
     clearInterval(this.#sweeper);
+    await this.#pool.stop();
     // Host shells end with the server, pod shells wait for the next one; namespaces stay until they
     // expire, for their owners to return to.
     for (const session of this.#sessions.values()) session.terminal.leave();
@@ -352,6 +359,7 @@ export class SessionManager {
         await deleteNamespace(this.#options.kc, name);
       }
     }
+    await this.#pool.resync();
   }
 
   async #create(learner: string, lab: string): Promise<Session> {
@@ -375,11 +383,12 @@ export class SessionManager {
       const returning = this.#returnable.get(returnKey(owner, lab));
       this.#returnable.delete(returnKey(owner, lab));
       const kept = returning && expiryOf(returning).getTime() > Date.now() + 60_000 ? returning : undefined;
-      const namespace = kept?.metadata?.name ?? `lab-${randomBytes(5).toString('hex')}`;
       const expiresAt = kept ? expiryOf(kept) : new Date(Date.now() + settings.ttlSeconds * 1000);
-      const learnerNamespace = await provisionNamespace(kc, { namespace, owner, lab, expiresAt });
-      const setup = this.#options.labSetup(lab);
-      if (setup && !kept) await applySetup(kc, namespace, setup);
+      const setup = this.#options.labSetup(lab) ?? [];
+      const learnerNamespace = kept
+        ? await provisionNamespace(kc, { namespace: String(kept.metadata?.name), owner, lab, expiresAt })
+        : await this.#pool.take({ owner, lab, expiresAt }, setup);
+      const { namespace } = learnerNamespace;
       const session: Session = {
         id,
         learner,
