@@ -11,6 +11,8 @@
 //   6. grading that workshop with `cnlab grade --workshop` vs grading its namespaces one by one
 //   7. the real node: pods of a Deployment Ready (1 and 20) vs the same on the simulated nodes;
 //      `cluster up` on a running and on a new cluster; memory of the node at rest and per pod
+//   8. the pod terminal backend (CNLAB_TERMINAL_BACKEND=pod) vs the host one, on the same cluster:
+//      session ready (one at a time, and 20 at once), keystroke echo, server memory per session
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
@@ -473,8 +475,51 @@ async function realNode(platform: Platform): Promise<void> {
   await kc.makeApiClient(CoreV1Api).deleteNamespace({ name: namespace });
 }
 
+const POD_SESSIONS_AT_ONCE = 20;
+
+/** Ready times of `count` sessions opened one after another, and of POD_SESSIONS_AT_ONCE at once; echo in one. */
+async function backendFigures(platform: Platform, lab: string): Promise<{ one: number[]; many: number[]; echo: number[] }> {
+  const one: number[] = [];
+  for (let i = 0; i < 5; i += 1) {
+    const [time, session] = await timed(() => learnerWithShell(platform, `${lab}-one`));
+    one.push(time);
+    session.shell.close();
+  }
+  const many = await Promise.all(Array.from({ length: POD_SESSIONS_AT_ONCE }, () => timed(() => learnerWithShell(platform, `${lab}-many`))));
+  for (const [, session] of many) session.shell.close();
+  return { one, many: many.map(([time]) => time), echo: await platformEcho(platform, 1) };
+}
+
+/** Runs last: it stops the host-backend platform and starts a pod-backend one on the same cluster. */
+async function podBackend(platform: Platform): Promise<void> {
+  process.stderr.write('the pod terminal backend vs the host one\n');
+  const host = await backendFigures(platform, 'backend-host');
+  await platform.stop();
+  const pods = await startPlatform({ ...benchSettings, CNLAB_TERMINAL_BACKEND: 'pod' }, platform.stateDir);
+  try {
+    const pod = await backendFigures(pods, 'backend-pod');
+    report('session ready, pod backend, one at a time (5)', `p50 ${ms(percentile(pod.one, 50))}`, `p95 ${ms(percentile(pod.one, 95))}`);
+    report('baseline: host backend, one at a time', `p50 ${ms(percentile(host.one, 50))}`, `p95 ${ms(percentile(host.one, 95))}`);
+    report('ratio p95', ratio(percentile(pod.one, 95), percentile(host.one, 95)));
+    report(`session ready, pod backend, ${POD_SESSIONS_AT_ONCE} at once`, `p50 ${ms(percentile(pod.many, 50))}`, `p95 ${ms(percentile(pod.many, 95))}`);
+    report(`baseline: host backend, ${POD_SESSIONS_AT_ONCE} at once`, `p50 ${ms(percentile(host.many, 50))}`, `p95 ${ms(percentile(host.many, 95))}`);
+    report('ratio p95', ratio(percentile(pod.many, 95), percentile(host.many, 95)));
+    report('echo, pod backend, 1 session', `p50 ${ms(percentile(pod.echo, 50))}`, `p99 ${ms(percentile(pod.echo, 99))}`);
+    report('baseline: host backend, 1 session', `p50 ${ms(percentile(host.echo, 50))}`, `p99 ${ms(percentile(host.echo, 99))}`);
+    report('ratio p99', ratio(percentile(pod.echo, 99), percentile(host.echo, 99)));
+    const pid = pods.process.pid ?? 0;
+    const before = treeMemory(pid).own;
+    const open = await Promise.all(Array.from({ length: POD_SESSIONS_AT_ONCE }, () => learnerWithShell(pods, 'backend-pod-memory')));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    report('server process per pod-backend session', `${((treeMemory(pid).own - before) / POD_SESSIONS_AT_ONCE / 1024).toFixed(0)} KiB`, `(${POD_SESSIONS_AT_ONCE} sessions; the shells run in pods, not here)`);
+    for (const { shell } of open) shell.close();
+  } finally {
+    await pods.stop();
+  }
+}
+
 // `npm run bench -- workshop grading` runs only the sections named; no names run them all.
-const sections = { sessions: sessionReadiness, echo, memory, grading, workshop, node: realNode };
+const sections = { sessions: sessionReadiness, echo, memory, grading, workshop, node: realNode, pod: podBackend };
 const chosen = process.argv.slice(2);
 const unknown = chosen.filter((name) => !(name in sections));
 if (unknown.length > 0) throw new Error(`unknown bench sections: ${unknown.join(', ')}; they are: ${Object.keys(sections).join(', ')}`);

@@ -68,6 +68,8 @@ export const settingsSchema = {
   CNLAB_SESSION_STARTS_PER_LEARNER: variable(count(10), 'count per minute', '`10`', '`POST /api/sessions` per learner cookie per minute; beyond it, HTTP 429 with `Retry-After`'),
   CNLAB_SESSION_STARTS_PER_ADDRESS: variable(count(60), 'count per minute', '`60`', '`POST /api/sessions` per client address per minute: enough for a classroom of 50 behind one NAT address'),
   CNLAB_SESSION_STARTS: variable(count(240), 'count per minute', '`240`', '`POST /api/sessions` per minute on the whole server'),
+  CNLAB_TERMINAL_BACKEND: variable(z.enum(['host', 'pod', 'auto']).default('host'), '`host`, `pod` or `auto`', '`host`', "where a learner's shell runs: `host`, in a sandbox on the server's machine (the single-machine setup); `pod`, in a pod of the learner's namespace under their ServiceAccount, attached through the Kubernetes API, so any server replica reaches it and it outlives a server restart; `auto`, `pod` when cnlab itself runs in a cluster (`KUBERNETES_SERVICE_HOST` is set), else `host`"),
+  KUBERNETES_SERVICE_HOST: variable(text.optional(), 'address', 'none', 'set by Kubernetes in every pod; read only to resolve `CNLAB_TERMINAL_BACKEND=auto`'),
   CNLAB_SANDBOX_UID_BASE: variable(z.coerce.number({ error: 'give a uid' }).int('give a whole number').min(1000, 'give a uid of 1000 or more').default(200_000), 'uid, 1000 or more', '`200000`', 'a root server runs session N as host uid base+N'),
 } as const;
 

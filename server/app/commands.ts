@@ -38,7 +38,7 @@ export async function clusterBuildCommand(): Promise<void> {
   const preflight = await nodePreflight();
   if (preflight.ok) {
     const node = await ensureNodeToolchain(steps);
-    await ensureImages(steps, { binaries: catalogueBinaries(node) });
+    await ensureImages(steps, { binaries: catalogueBinaries(node, toolchain) });
   } else {
     steps.info(`the real node's runtime and images are not built: ${preflight.reason}`);
   }
@@ -259,7 +259,7 @@ export async function imagesListCommand(flags: { json?: boolean }): Promise<void
 
 export async function imagesBuildCommand(): Promise<void> {
   const steps = createSteps();
-  // The add-ons' images wrap binaries of the node toolchain, built first if need be.
-  const cache = await ensureImages(steps, { binaries: catalogueBinaries(await ensureNodeToolchain(steps)) });
+  // The add-ons' images wrap binaries of the node toolchain, the shell image the toolchain's kubectl: built first if need be.
+  const cache = await ensureImages(steps, { binaries: catalogueBinaries(await ensureNodeToolchain(steps), await ensureToolchain(steps)) });
   steps.info(`${cache.catalogue.length} images ready in ${cache.storageDir} (${steps.elapsed().toFixed(1)}s)`);
 }

@@ -65,8 +65,8 @@ function outputTo(socket: WebSocket, session: Session) {
       for (const message of refusals.read(data)) send({ type: 'notice', message });
     },
     buffered: () => socket.bufferedAmount,
-    ended: () => {
-      send({ type: 'exit', reason: 'the shell has ended (it exited, idled out or expired); start the terminal again for a new one' });
+    ended: (reason = 'the shell has ended (it exited, idled out or expired); start the terminal again for a new one') => {
+      send({ type: 'exit', reason });
       socket.close(1000, 'shell ended');
     },
   };

@@ -8,7 +8,7 @@ import { labKinds as kinds } from '../shared/kinds.ts';
 import { accessKey, type CustomCheck, evaluate, kindsRead, type LogRead, logTarget, missingIn, type Reader, type Snapshot } from './checks.ts';
 import type { Lab } from './load.ts';
 import { learnerNamespace } from '../sessions/provision.ts';
-import { isLearnerNamespace, LABELS, LEARNER_NAMESPACES, ownerLabel } from '../shared/names.ts';
+import { isLearnerNamespace, LABELS, LEARNER_NAMESPACES, MANAGED_BY, ownerLabel } from '../shared/names.ts';
 import { withinDeadline } from './deadline.ts';
 import { listRaw } from './read-raw.ts';
 import type { LearnerGrade } from './report.ts';
@@ -170,7 +170,11 @@ export async function readSnapshot(kc: KubeConfig, namespace: string, checks: Ch
       }),
     ),
   ]);
-  const byKind = new Map<string, KubernetesObject[]>(lists);
+  // The learner's shell pod (CNLAB_TERMINAL_BACKEND=pod) is the platform's, not their work: no
+  // check counts or reads it.
+  const byKind = new Map<string, KubernetesObject[]>(
+    lists.map(([kind, items]) => [kind, kind === 'Pod' ? items.filter((pod) => pod.metadata?.labels?.[LABELS.managedBy] !== MANAGED_BY) : items]),
+  );
   const access = new Map<string, boolean>(reviews);
   const logs = await readLogs(kc, namespace, checks, byKind.get('Pod') ?? []);
   return { objects: (kind) => byKind.get(kind) ?? [], access: (key) => access.get(key), missing: missingIn(namespace, reader), logs: (key) => logs.get(key) };

@@ -29,7 +29,8 @@ import { writeSeccompFilter } from './seccomp.ts';
 import { ensureToolsetTree } from './toolset.ts';
 import { SessionCgroups } from './session-cgroups.ts';
 import type { SessionSettings } from './settings.ts';
-import { Terminal } from './terminal.ts';
+import { ensureShellPriorityClass, PodTerminal, ShellPodError } from './pod-terminal.ts';
+import { HostTerminal, type Terminal, type TerminalEvents } from './terminal.ts';
 
 export type Session = {
   id: string;
@@ -49,7 +50,7 @@ export type Session = {
 
 /** "Full, try again": a cap was reached; nobody else's session got worse. */
 export class SessionsFullError extends Error {}
-/** The sandbox cannot be created here, so no shell is started at all. */
+/** The sandbox (or the shell's pod) cannot be created, so no shell is started at all: the message says why. */
 export class SandboxUnavailableError extends Error {}
 
 export type ManagerOptions = {
@@ -147,6 +148,14 @@ export class SessionManager {
       // A namespace already being deleted cannot be taken up again: its owner gets a new one.
       if (!deleted.includes(String(ns.metadata?.name)) && ns.status?.phase !== 'Terminating') this.#returnable.set(returnKey(String(labels[LABELS.owner]), String(labels[LABELS.lab])), ns);
     }
+    // The cluster-wide cleanup (sweepNamespaces) is scheduled by the platform, under a lease.
+    this.#sweeper = setInterval(() => void this.sweepSessions().catch((error: unknown) => logger.error({ err: error }, 'session sweep failed')), this.#options.settings.sweepSeconds * 1000);
+    this.#sweeper.unref();
+    if (this.#podBackend) {
+      await ensureShellPriorityClass(kc);
+      logger.info('learner shells run in pods of their namespaces (CNLAB_TERMINAL_BACKEND=pod)');
+      return;
+    }
     logger.info({ cgroup: this.#cgroups.support.version }, this.#cgroups.describe(this.#options.settings.limits));
     this.#completion = (await run(this.#options.kubectl, ['completion', 'bash'])).stdout;
     await writeFile(this.#kubectlCompletion, this.#completion, { mode: 0o644 });
@@ -162,16 +171,18 @@ export class SessionManager {
       this.#sandboxProblem = probe.reason;
       logger.error({ reason: probe.reason }, 'the terminal sandbox cannot be created: terminals will refuse to start');
     }
-    // The cluster-wide cleanup (sweepNamespaces) is scheduled by the platform, under a lease.
-    this.#sweeper = setInterval(() => void this.sweepSessions().catch((error: unknown) => logger.error({ err: error }, 'session sweep failed')), this.#options.settings.sweepSeconds * 1000);
-    this.#sweeper.unref();
+  }
+
+  get #podBackend(): boolean {
+    return this.#options.settings.terminalBackend === 'pod';
   }
 
   async stop(): Promise<void> {
     clearInterval(this.#sweeper);
     await this.#pool.stop();
-    // Shells end with the server; namespaces stay until they expire, for their owners to return to.
-    for (const session of this.#sessions.values()) session.terminal.kill();
+    // Host shells end with the server, pod shells wait for the next one; namespaces stay until they
+    // expire, for their owners to return to.
+    for (const session of this.#sessions.values()) session.terminal.leave();
     this.#sessions.clear();
     await Promise.all([...this.#relays.values()].map((relay) => relay.close()));
     this.#relays.clear();
@@ -191,6 +202,7 @@ export class SessionManager {
    */
   async health(): Promise<{ healthy: boolean; message?: string; repaired: Array<{ files: string[]; at: string }> }> {
     const repaired = () => this.#repairs.map(({ files, at }) => ({ files, at: at.toISOString() }));
+    if (this.#podBackend) return { healthy: true, repaired: [] };
     try {
       await this.#ensureSharedFiles();
     } catch (error) {
@@ -391,7 +403,7 @@ export class SessionManager {
     const started = performance.now();
     const id = randomUUID();
     try {
-      await this.#ensureSharedFiles();
+      if (!this.#podBackend) await this.#ensureSharedFiles();
       const owner = ownerLabel(learner);
       // A namespace the learner still owns (from before a server restart) is taken up again.
       const returning = this.#returnable.get(returnKey(owner, lab));
@@ -403,9 +415,6 @@ export class SessionManager {
         ? await provisionNamespace(kc, { namespace: String(kept.metadata?.name), owner, lab, expiresAt })
         : await this.#pool.take({ owner, lab, expiresAt }, setup);
       const { namespace } = learnerNamespace;
-      const uid = this.#uid(slot);
-      const spec = await this.#prepareSessionDir(id, learnerNamespace, uid);
-      spec.cgroupProcs = await this.#cgroups.create(id, settings.limits);
       const session: Session = {
         id,
         learner,
@@ -416,7 +425,7 @@ export class SessionManager {
         slot,
         tried: false,
         openedAt: new Date(),
-        terminal: new Terminal(sandboxCommand(spec), TERMINAL_SIZE, {
+        terminal: await this.#terminal(id, learnerNamespace, slot, {
           output: (bytes) => {
             metrics.terminalBytes.inc({ direction: 'out' }, bytes);
             this.events.emit('activity', session);
@@ -438,6 +447,24 @@ export class SessionManager {
       metrics.errors.inc({ kind: 'provision' });
       throw error;
     }
+  }
+
+  /** The session's shell, on the backend the settings choose (CNLAB_TERMINAL_BACKEND). */
+  async #terminal(id: string, learnerNamespace: LearnerNamespace, slot: number, events: TerminalEvents): Promise<Terminal> {
+    const { settings, kc, logger } = this.#options;
+    if (this.#podBackend) {
+      const terminal = new PodTerminal({ kc, namespace: learnerNamespace.namespace, size: TERMINAL_SIZE, events, logger });
+      try {
+        await terminal.start();
+      } catch (error) {
+        if (error instanceof ShellPodError) throw new SandboxUnavailableError(error.message);
+        throw error;
+      }
+      return terminal;
+    }
+    const spec = await this.#prepareSessionDir(id, learnerNamespace, this.#uid(slot));
+    spec.cgroupProcs = await this.#cgroups.create(id, settings.limits);
+    return new HostTerminal(sandboxCommand(spec), TERMINAL_SIZE, events);
   }
 
   /** A root server gives each session a host uid of its own; otherwise all run as the server's. */

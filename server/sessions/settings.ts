@@ -12,7 +12,11 @@ export type SessionSettings = {
   /** A root server runs session N's shell as host uid uidBase + N. */
   uidBase: number;
   limits: SessionLimits;
+  /** Where shells run: a sandbox on this machine, or a pod in the learner's namespace. */
+  terminalBackend: TerminalBackend;
 };
+
+export type TerminalBackend = 'host' | 'pod';
 
 const MIB = 1024 * 1024;
 
@@ -26,6 +30,7 @@ export function sessionSettings(env: NodeJS.ProcessEnv = process.env): SessionSe
     maxSessionsPerLearner: setting('CNLAB_MAX_SESSIONS_PER_LEARNER', env),
     poolSize: setting('CNLAB_SESSION_POOL', env),
     uidBase: setting('CNLAB_SANDBOX_UID_BASE', env),
+    terminalBackend: terminalBackend(env),
     limits: {
       processes: setting('CNLAB_SESSION_PROCESSES', env),
       memoryBytes: setting('CNLAB_SESSION_MEMORY_MIB', env) * MIB,
@@ -36,4 +41,11 @@ export function sessionSettings(env: NodeJS.ProcessEnv = process.env): SessionSe
       ...FIXED_LIMITS,
     },
   };
+}
+
+/** CNLAB_TERMINAL_BACKEND, with `auto` settled: inside a cluster (Kubernetes sets KUBERNETES_SERVICE_HOST in every pod) shells are pods. */
+export function terminalBackend(env: NodeJS.ProcessEnv = process.env): TerminalBackend {
+  const chosen = setting('CNLAB_TERMINAL_BACKEND', env);
+  if (chosen !== 'auto') return chosen;
+  return setting('KUBERNETES_SERVICE_HOST', env) ? 'pod' : 'host';
 }

@@ -13,7 +13,7 @@ import type { LabResult } from './grades.ts';
 //                       {"type":"data","data":"…"}               shell output
 //                       {"type":"pong","id":7}
 //                       {"type":"error","message":"…"}           a frame was refused; the shell goes on
-//                       {"type":"exit","reason":"…"}             the shell is gone; the socket closes
+//                       {"type":"exit","reason":"…"}             the shell is gone (it ended, or its pod was lost); the socket closes
 //                       {"type":"progress","result":{…}}         the lab was graded again (a LabResult)
 //                       {"type":"ungraded","message":"…"}        an automatic grading could not reach the cluster
 //                       {"type":"notice","message":"…"}          why the cluster refused a command just shown (once per kind)

@@ -30,8 +30,12 @@ function element<K extends keyof HTMLElementTagNameMap>(tag: K, attributes: Reco
 
 let current: { close(): void } | undefined;
 
-/** Opens the panel (once per page) and connects it to the learner's session for `lab`. */
-export async function openTerminalPanel(lab: string, onClose: () => void): Promise<void> {
+/**
+ * Opens the panel (once per page) and connects it to the learner's session for `lab`. After the
+ * shell ends, its **New shell** button closes the panel and calls `reopen`, which opens it again
+ * (the same namespace if the session lives on, as after a lost shell pod; else a new session).
+ */
+export async function openTerminalPanel(lab: string, onClose: () => void, reopen: () => void): Promise<void> {
   if (current) return;
   const session = await startSession(lab);
   dispatchPageEvent('cnlab:session', session);
@@ -46,7 +50,8 @@ export async function openTerminalPanel(lab: string, onClose: () => void): Promi
   const paste = element('button', { type: 'button', title: 'Paste (Ctrl+Shift+V)' }, 'Paste');
   const menuButton = element('button', { type: 'button', 'aria-expanded': 'false', 'aria-controls': 'cnlab-terminal-sessions', title: 'Your sessions: see and end them' }, 'Sessions');
   const close = element('button', { type: 'button', title: 'Hide the terminal (the shell keeps running until it idles out; end it under Sessions)' }, 'Hide');
-  header.append(title, status, copy, paste, menuButton, close);
+  const fresh = element('button', { type: 'button', title: 'Start a new shell', hidden: '' }, 'New shell');
+  header.append(title, status, fresh, copy, paste, menuButton, close);
   const menu = element('section', { class: 'cnlab-terminal__menu', id: 'cnlab-terminal-sessions', 'aria-label': 'Your sessions', hidden: '' });
   const list = document.createElement('your-sessions') as YourSessions;
   list.dataset.current = session.id;
@@ -132,6 +137,7 @@ export async function openTerminalPanel(lab: string, onClose: () => void): Promi
           ended = true;
           setState('ended', 'ended');
           term.write(`\r\n\x1b[33m[cnlab] ${message.reason}\x1b[0m\r\n`);
+          fresh.hidden = false;
           break;
         case 'progress':
           // The lab panel (if the page has one) shows the new grades.
@@ -230,4 +236,8 @@ export async function openTerminalPanel(lab: string, onClose: () => void): Promi
     },
   };
   close.addEventListener('click', () => current?.close());
+  fresh.addEventListener('click', () => {
+    current?.close();
+    reopen();
+  });
 }

@@ -6,8 +6,8 @@
 //   ensureImages(steps, { binaries })      builds what is missing and returns the cache; warm, it
 //                                          returns at once. `binaries` names the files of catalogue
 //                                          images of the `binary` kind (the add-ons' CoreDNS,
-//                                          metrics-server and local-path-provisioner): pass
-//                                          catalogueBinaries(await ensureNodeToolchain(steps)).
+//                                          metrics-server and local-path-provisioner, the shell's kubectl): pass
+//                                          catalogueBinaries(nodeToolchain, toolchain).
 //   cachedImages()                         the cache if it is complete, without building.
 //   ImageCache                             { storageDir, catalogue }: serve storageDir with
 //   registryConfig(storageDir, address)    this read-only docker-registry config (run it with
@@ -45,11 +45,12 @@ export type { CatalogueImage } from './catalogue.ts';
 export type ImageCache = { storageDir: string; catalogue: CatalogueImage[] };
 
 /**
- * The files for the catalogue's `binary` images from the node toolchain's paths (its
- * NodeToolchain): ensureImages(steps, { binaries: catalogueBinaries(nodeToolchain) }).
+ * The files for the catalogue's `binary` images from the toolchains' paths (the NodeToolchain's
+ * add-ons, the Toolchain's kubectl for the learner's shell image):
+ * ensureImages(steps, { binaries: catalogueBinaries(nodeToolchain, toolchain) }).
  */
-export function catalogueBinaries(node: { coredns: string; metricsServer: string; localPathProvisioner: string }): Record<string, string> {
-  return { coredns: node.coredns, 'metrics-server': node.metricsServer, 'local-path-provisioner': node.localPathProvisioner };
+export function catalogueBinaries(node: { coredns: string; metricsServer: string; localPathProvisioner: string }, toolchain: { kubectl: string }): Record<string, string> {
+  return { coredns: node.coredns, 'metrics-server': node.metricsServer, 'local-path-provisioner': node.localPathProvisioner, kubectl: toolchain.kubectl };
 }
 
 export type EnsureOptions = {

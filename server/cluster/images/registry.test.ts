@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createSteps } from '../../steps.ts';
-import { ensureNodeToolchain } from '../local/toolchain.ts';
+import { ensureNodeToolchain, ensureToolchain } from '../local/toolchain.ts';
 import { catalogueBinaries, ensureImages, type ImageCache, registryConfig } from './build.ts';
 import { MEDIA_TYPES } from './oci.ts';
 import { freePort, REGISTRY_BINARY } from './registry.ts';
@@ -30,7 +30,7 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
 
 before(async () => {
   const steps = createSteps();
-  cache = await ensureImages(steps, { binaries: catalogueBinaries(await ensureNodeToolchain(steps)) });
+  cache = await ensureImages(steps, { binaries: catalogueBinaries(await ensureNodeToolchain(steps), await ensureToolchain(steps)) });
   const address = `127.0.0.1:${await freePort()}`;
   const config = join(await mkdtemp(join(tmpdir(), 'cnlab-registry-')), 'config.yml');
   await writeFile(config, registryConfig(cache.storageDir, address));

@@ -11,7 +11,7 @@ import { dockerDaemon } from '../docker.ts';
 import { writeImageArchive } from '../images/archive.ts';
 import { catalogueBinaries, ensureImages } from '../images/build.ts';
 import type { CatalogueImage } from '../images/catalogue.ts';
-import { ensureNodeToolchain } from '../local/toolchain.ts';
+import { ensureNodeToolchain, ensureToolchain } from '../local/toolchain.ts';
 import type { ClusterAccess, ClusterProvider } from '../provider.ts';
 
 const configFile = join(projectRoot, 'server', 'cluster', 'kind', 'kind-config.yaml');
@@ -66,7 +66,7 @@ export function kindProvider(options: { clusterName: string }): ClusterProvider 
   async function loadCatalogue(progress: Steps): Promise<void> {
     let cache;
     try {
-      cache = await ensureImages(progress, { binaries: catalogueBinaries(await ensureNodeToolchain(progress)) });
+      cache = await ensureImages(progress, { binaries: catalogueBinaries(await ensureNodeToolchain(progress), await ensureToolchain(progress)) });
     } catch (error) {
       progress.info(`WARNING: the image catalogue could not be built, so the kind node pulls images from their registries (versions may differ from the labs'): ${(error as Error).message}`);
       return;

@@ -184,9 +184,9 @@ export function localProvider(options: { clusterName: string; apiPort?: number }
     POD_EGRESS: egress.mode,
   });
 
-  async function bringUpNode(plan: NodePlan, progress: Progress): Promise<void> {
+  async function bringUpNode(plan: NodePlan, toolchain: Toolchain, progress: Progress): Promise<void> {
     const nodeToolchain = await ensureNodeToolchain(progress);
-    const images = await ensureImages(progress, { binaries: catalogueBinaries(nodeToolchain) });
+    const images = await ensureImages(progress, { binaries: catalogueBinaries(nodeToolchain, toolchain) });
     const kc = loadKubeConfig(access);
     const egress = await podEgress();
     await progress.step('cluster add-ons: apply', () => applyAddons(kc, addonValues(plan, egress)));
@@ -270,12 +270,12 @@ export function localProvider(options: { clusterName: string; apiPort?: number }
           await deleteCluster(toolchain);
           await create(toolchain, plan, progress);
         }
-        if (plan && !(await nodeHealthy(plan))) await bringUpNode(plan, progress);
+        if (plan && !(await nodeHealthy(plan))) await bringUpNode(plan, toolchain, progress);
         if (plan) await followEgress(plan, progress);
       } else {
         plan = await realNodePlan(progress);
         await create(toolchain, plan, progress);
-        if (plan) await bringUpNode(plan, progress);
+        if (plan) await bringUpNode(plan, toolchain, progress);
       }
       await waitForNodes(plan, progress);
       if (plan) await progress.step('cluster add-ons: wait for DNS, storage and metrics', () => waitForAddons(loadKubeConfig(access)));
