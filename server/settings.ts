@@ -43,6 +43,7 @@ export const settingsSchema = {
   XDG_CACHE_HOME: variable(text.optional(), 'absolute path', '`~/.cache`', 'where the cache folder goes when `CNLAB_CACHE_DIR` is not set'),
   XDG_STATE_HOME: variable(text.optional(), 'absolute path', '`~/.local/state`', 'where the state folder goes when `CNLAB_STATE_DIR` is not set'),
   KUBECONFIG: variable(text.optional(), 'paths, `:`-separated', '`~/.kube/config`', 'the cluster of the kubeconfig provider: the first file that exists'),
+  KUBERNETES_SERVICE_HOST: variable(text.optional(), 'address', 'set by Kubernetes in every pod', "in a pod without a kubeconfig file, the kubeconfig provider reaches the API server here (`KUBERNETES_SERVICE_PORT`) with the pod's ServiceAccount token, as the Helm chart runs the server"),
   HOST: variable(text.default('127.0.0.1'), 'address', '`127.0.0.1`', 'the address `cnlab start` listens on, as `--host`'),
   PORT: variable(port.default(4321), 'port', '`4321`', 'the port `cnlab start` listens on, as `--port`'),
   CNLAB_PUBLIC_URL: variable(z.url({ protocol: /^https?$/, error: 'give an http:// or https:// URL' }).optional(), '`http(s)://` URL', 'none', 'the address learners reach the server at, behind a proxy or on another machine: its host is accepted besides the loopback names (`localhost`, `127.0.0.1`, `[::1]` on the listening port), every other `Host` is refused (DNS rebinding)'),

@@ -90,6 +90,7 @@ export async function clusterStatusCommand(flags: { json?: boolean }): Promise<v
 export async function clusterKubeconfigCommand(): Promise<void> {
   const access = await readRecord();
   if (!access) throw new CnlabError('no cluster is up', 'run `cnlab cluster up` first');
+  if (access.inCluster) throw new CnlabError(`this pod reaches its cluster with its ServiceAccount (${access.kubeconfig}), not a kubeconfig file`, 'kubectl in the pod finds the same credentials by itself');
   out(`${access.kubeconfig}\n`);
 }
 

@@ -18,8 +18,14 @@ async function clusterHealth(cluster: () => Promise<ClusterAccess | undefined>):
   }
 }
 
-/** GET /api/health: the cluster, and whether learner terminals can start (and what was repaired). */
+/**
+ * GET /api/health: the cluster, and whether learner terminals can start (and what was repaired);
+ * 503 while either is not, for monitoring. GET /api/health/live: 200 whenever this process serves
+ * HTTP, for a supervisor's liveness and readiness probes: the course pages, progress and exams
+ * still work while the cluster is away, and restarting the server would not bring it back.
+ */
 export function registerHealthRoute(app: FastifyInstance, cluster: () => Promise<ClusterAccess | undefined>, sessions: SessionManager): void {
+  app.get('/api/health/live', async () => ({ status: 'ok' }));
   let cached: { at: number; cluster: ClusterHealth | Unhealthy } | undefined;
   app.get('/api/health', async (_request, reply) => {
     if (!cached || Date.now() - cached.at > HEALTH_CACHE_MS) cached = { at: Date.now(), cluster: await clusterHealth(cluster) };
