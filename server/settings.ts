@@ -38,6 +38,8 @@ export const settingsSchema = {
   CNLAB_POD_EGRESS: variable(z.enum(['none', 'internet']).default('none'), '`none` or `internet`', '`none`', "what pods on the real node may reach off the machine: `none`, nothing; `internet`, public addresses (masqueraded behind the host, which gets IPv4 forwarding turned on) and the host's DNS servers, never private, link-local or the host's own addresses; `cluster up` applies a change to a running cluster"),
   CNLAB_API_PORT: variable(port.optional(), 'port', 'a free port', "the local provider's API server port"),
   CNLAB_GO: variable(text.optional(), 'path', '`go` on PATH, else `/usr/local/go/bin/go`', 'the Go that builds the local control plane (and kind)'),
+  CNLAB_REGISTRY_USERNAME: variable(text.optional(), 'name', 'none: anonymous', 'the user `cnlab images server --push` signs in to the registry as (with `CNLAB_REGISTRY_PASSWORD`)'),
+  CNLAB_REGISTRY_PASSWORD: variable(text.optional(), 'secret', 'none', 'the password or access token of `CNLAB_REGISTRY_USERNAME` at the registry `cnlab images server --push` pushes to'),
   CNLAB_CACHE_DIR: variable(text.optional(), 'path', '`$XDG_CACHE_HOME/cnlab` or `~/.cache/cnlab`', 'built binaries, one folder per version'),
   CNLAB_STATE_DIR: variable(text.optional(), 'path', '`$XDG_STATE_HOME/cnlab` or `~/.local/state/cnlab`', "the cluster's state and record, the progress database, secrets, session folders"),
   XDG_CACHE_HOME: variable(text.optional(), 'absolute path', '`~/.cache`', 'where the cache folder goes when `CNLAB_CACHE_DIR` is not set'),
