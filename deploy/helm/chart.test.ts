@@ -174,7 +174,7 @@ test('the ClusterRole: no `*` anywhere, and every right the server grants learne
         }
       }
     }
-    // The admission policies the server applies at start (server-side apply is a patch) and may remove.
+    // The admission policies the server applies at start (server-side apply: a patch, and a create of that name where missing) and may remove.
     const plural: Record<string, string> = {
       ValidatingAdmissionPolicy: 'validatingadmissionpolicies',
       ValidatingAdmissionPolicyBinding: 'validatingadmissionpolicybindings',
@@ -185,7 +185,7 @@ test('the ClusterRole: no `*` anywhere, and every right the server grants learne
       for (const doc of parseAllDocuments(readFileSync(join(projectRoot, 'server', 'sessions', file), 'utf8'))) {
         const policy = doc.toJS() as Obj;
         const resource = plural[policy.kind] as string;
-        for (const verb of ['patch', 'delete']) {
+        for (const verb of ['create', 'patch', 'delete']) {
           assert.ok(
             rules.some((rule) => rule.apiGroups?.includes('admissionregistration.k8s.io') && rule.resources?.includes(resource) && rule.resourceNames?.includes(policy.metadata.name) && rule.verbs.includes(verb)),
             `the server applies ${policy.kind} ${policy.metadata.name} (${file}) but may not ${verb} it`,
