@@ -8,6 +8,7 @@ import { ensureLearnerTools } from '../../server/cluster/local/toolchain.ts';
 import { run } from '../../server/exec.ts';
 import { projectRoot } from '../../server/paths.ts';
 import { clusterReadRules, namespaceRules } from '../../server/sessions/policy.ts';
+import { LEARNER } from '../../server/sessions/provision.ts';
 import { createSteps } from '../../server/steps.ts';
 
 // The Helm chart rendered by the helm the toolchain builds: lint clean, the objects each values
@@ -174,6 +175,9 @@ test('the ClusterRole: no `*` anywhere, and every right the server grants learne
         }
       }
     }
+    // provision.ts creates the learner's RoleBinding alongside its Role: `bind` on that name only.
+    assert.ok(rules.some((rule) => rule.resources?.includes('roles') && rule.verbs.includes('bind') && JSON.stringify(rule.resourceNames) === JSON.stringify([LEARNER])));
+    assert.ok(!rules.some((rule) => rule.verbs.some((verb) => verb === 'bind' || verb === 'escalate') && !rule.resourceNames), 'bind or escalate without names would let the server grant anything');
     // The admission policies the server applies at start (server-side apply: a patch, and a create of that name where missing) and may remove.
     const plural: Record<string, string> = {
       ValidatingAdmissionPolicy: 'validatingadmissionpolicies',
