@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { expect, test } from '@playwright/test';
 import { e2eEnv } from '../playwright.config.ts';
 
-function createWorkshop(capacity: number): { code: string; dashboard: string } {
-  const output = execFileSync(process.execPath, ['server/cli.ts', 'workshop', 'create', '--title', 'Friday workshop', '--labs', 'service-endpoints,network-policy', '--capacity', String(capacity)], {
+function createWorkshop(capacity: number, what = ['--labs', 'service-endpoints,network-policy']): { code: string; dashboard: string } {
+  const output = execFileSync(process.execPath, ['server/cli.ts', 'workshop', 'create', '--title', 'Friday workshop', ...what, '--capacity', String(capacity)], {
     env: { ...process.env, ...e2eEnv },
     encoding: 'utf8',
   });
@@ -77,4 +77,33 @@ test("the instructor's grid shows a learner's task the moment it passes, and nob
   await expect(cell).toHaveAttribute('data-state', 'failing', { timeout: 20_000 });
   await expect(learner.locator('[data-task="deploy"]')).toHaveAttribute('data-state', 'failed');
   await learnerContext.close();
+});
+
+test('a class sits the speed drill together: members wait, the instructor starts it, the dashboard counts submissions and spreads scores', async ({ browser }) => {
+  const { code, dashboard } = createWorkshop(5, ['--exams', 'kcna-drill']);
+  const learner = await (await browser.newContext()).newPage();
+  await learner.goto(`/workshop/join/?code=${code}`);
+  await learner.getByLabel('Your name, as the instructor will see it').fill('Ada');
+  await learner.getByRole('button', { name: 'Join' }).click();
+  await learner.getByRole('main').getByRole('link', { name: 'KCNA speed drill (opens when your instructor starts it)' }).click();
+  await learner.getByRole('button', { name: 'Start the exam' }).click();
+  await expect(learner.getByText('sits this exam together: it opens when your instructor starts it')).toBeVisible();
+
+  const instructor = await (await browser.newContext()).newPage();
+  await instructor.goto(dashboard);
+  const sitting = instructor.locator('[data-sitting="kcna-drill"]');
+  await expect(sitting).toContainText('Not started.');
+  instructor.once('dialog', (dialog) => void dialog.accept());
+  await sitting.getByRole('button', { name: 'Start KCNA speed drill for the whole class' }).click();
+  await expect(sitting.locator('[data-sitting-status]')).toHaveText(/^Started .+, ends .+: 0 of 1 submitted\.$/);
+
+  await learner.getByRole('button', { name: 'Start the exam' }).click();
+  await expect(learner.locator('.exam-question legend')).toHaveText('Question 1 of 6');
+  learner.once('dialog', (dialog) => void dialog.accept());
+  await learner.getByRole('button', { name: 'Submit the exam' }).click();
+  await expect(learner.locator('[data-result]')).toBeVisible();
+
+  await expect(sitting.locator('[data-sitting-status]')).toHaveText(/: 1 of 1 submitted\.$/);
+  await expect(sitting.getByRole('list', { name: 'Submitted scores by tenth' })).toContainText('0–9%: 1');
+  await expect(sitting.locator('.sitters')).toHaveText('Ada: 0%, not passed');
 });

@@ -92,8 +92,9 @@ labs
 
 program
   .command('grade')
-  .description('grade a lab in a namespace, for a learner, or for every learner of a workshop')
-  .requiredOption('--lab <id>', 'the lab to grade')
+  .description("grade a lab in a namespace, for a learner, or for every learner of a workshop; or a workshop's exam sitting")
+  .option('--lab <id>', 'the lab to grade')
+  .option('--exam <id>', "the exam whose sitting to report, with --workshop (no cluster needed)")
   .option('--namespace <name>', 'the namespace holding the learner\'s work')
   .option('--learner <id>', 'grade this learner\'s namespace for the lab')
   .option('--workshop <code>', 'grade every learner of this workshop (JUnit: a test suite per learner)')
@@ -104,10 +105,11 @@ program
     'after',
     `
 Exit codes:
-  0  every task passes (for --workshop: every learner passes every task)
-  1  some task does not pass
+  0  every task passes (for --workshop: every learner passes every task; for --exam: every learner passed)
+  1  some task does not pass (for --exam: someone has not submitted or did not pass)
   2  the cluster is unavailable: nothing was graded
-  ${GRADE_USAGE_EXIT}  usage, or an unknown lab, learner, namespace or workshop, or a lab that is not part of the workshop,
+  ${GRADE_USAGE_EXIT}  usage, or an unknown lab, exam, learner, namespace or workshop, a lab or exam that is not part of the workshop,
+     an exam sitting that has not started,
      or a lab that cannot be graded as written (a lab error)`,
   )
   // A script must tell its own mistake from a learner's failure, so usage errors exit 3, not 1.
@@ -122,7 +124,8 @@ workshop
   .command('create')
   .description('create a workshop and print its join code and link')
   .requiredOption('--title <text>', 'what learners see')
-  .requiredOption('--labs <ids>', 'comma-separated lab ids the workshop covers')
+  .option('--labs <ids>', 'comma-separated lab ids the workshop covers')
+  .option('--exams <ids>', 'comma-separated practice exams the class sits together (the instructor starts each sitting)')
   .option('--capacity <n>', 'most learners who may join', '40')
   .option('--starts <time>', 'start, ISO 8601 (default: now)')
   .option('--hours <n>', 'length in hours', '3')

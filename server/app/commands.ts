@@ -17,11 +17,14 @@ import { formatProofs, proofPassed, proveLab } from '../labs/prove.ts';
 import { formatGrade, formatWorkshopGrade, type GradeFormat } from '../labs/report.ts';
 import { createSteps } from '../steps.ts';
 import { openStore } from '../store/open.ts';
+import { everyonePassed, formatSitting } from '../workshops/sitting-report.ts';
+import { sittingResults } from '../workshops/sittings.ts';
 import { createWorkshop } from '../workshops/workshops.ts';
-import { setting } from '../settings.ts';
-import { buildPlatform, clusterUp, gradingToken, metricsToken } from './platform.ts';
-import { ensureSiteBuilt } from './site.ts';
+import { loadExams } from '../exams/definition.ts';
 import { cacheDir } from '../paths.ts';
+import { setting } from '../settings.ts';
+import { buildPlatform, clusterUp, gradingToken, metricsToken, practiceExams } from './platform.ts';
+import { ensureSiteBuilt } from './site.ts';
 
 // What each `cnlab` command does; server/cli.ts declares the commands and their flags.
 
@@ -134,12 +137,14 @@ export async function labsTestCommand(ids: string[], flags: { json?: boolean }):
   if (!proofs.every(proofPassed)) process.exitCode = 1;
 }
 
-export type GradeFlags = { lab: string; namespace?: string; learner?: string; workshop?: string; format: GradeFormat; kubeconfig?: string; context?: string };
+export type GradeFlags = { lab?: string; exam?: string; namespace?: string; learner?: string; workshop?: string; format: GradeFormat; kubeconfig?: string; context?: string };
 
 /** `cnlab grade`'s exit code for a usage mistake, which commander reports itself. */
 export const GRADE_USAGE_EXIT = GRADE_EXIT.usage;
 
 export async function gradeCommand(flags: GradeFlags): Promise<void> {
+  if (Boolean(flags.lab) === Boolean(flags.exam)) throw unknownTarget('name what to grade with one of --lab or --exam', 'for example: cnlab grade --lab service-endpoints --learner ID, or cnlab grade --exam kcna --workshop CODE');
+  if (flags.exam) return gradeSittingCommand(flags.exam, flags);
   if ([flags.namespace, flags.learner, flags.workshop].filter(Boolean).length !== 1) {
     throw unknownTarget('name what to grade with one of --namespace, --learner or --workshop', 'for example: cnlab grade --lab service-endpoints --namespace lab-1a2b3c4d5e');
   }
@@ -175,13 +180,42 @@ export async function gradeCommand(flags: GradeFlags): Promise<void> {
   if (!result.passed) process.exitCode = 1;
 }
 
-export type WorkshopFlags = { title: string; labs: string; capacity: string; starts?: string; hours: string; url: string };
+/** `cnlab grade --exam ID --workshop CODE`: the class sitting's results; no cluster is needed. */
+async function gradeSittingCommand(examId: string, flags: GradeFlags): Promise<void> {
+  if (!flags.workshop || flags.namespace || flags.learner) throw unknownTarget('an exam is graded for a workshop: name it with --workshop', `for example: cnlab grade --exam ${examId} --workshop CODE`);
+  const exam = (await loadExams()).get(examId);
+  if (!exam) throw unknownTarget(`no exam named ${examId}`, 'exams are the folders of exams/');
+  const code = flags.workshop.toUpperCase();
+  const store = await openStore();
+  try {
+    const found = await store.workshopByCode(code);
+    if (!found) throw unknownTarget(`no workshop with the code ${code}`, 'the code is the one `cnlab workshop create` printed');
+    if (!found.exams.includes(exam.id)) throw unknownTarget(`exam ${exam.id} is not part of workshop ${code}`, `its exams are: ${found.exams.join(', ') || '(none)'}`);
+    const startedAt = (await store.sittings(found)).get(exam.id);
+    if (!startedAt) throw unknownTarget(`the sitting of ${exam.id} in workshop ${code} has not started`, 'its instructor starts it from the workshop dashboard');
+    const members = (await store.workshopMembers(found)).map(({ learner, name }) => ({ learner, name })).sort((a, b) => a.name.localeCompare(b.name));
+    const results = await sittingResults(await practiceExams(await loadCourse(), store), exam, members, startedAt);
+    out(`${formatSitting(results, found, exam, startedAt, flags.format)}
+`);
+    if (!everyonePassed(results)) process.exitCode = 1;
+  } finally {
+    await store.close();
+  }
+}
+
+export type WorkshopFlags = { title: string; labs?: string; exams?: string; capacity: string; starts?: string; hours: string; url: string };
 
 export async function workshopCreateCommand(flags: WorkshopFlags): Promise<void> {
-  const known = new Set((await loadLabs()).map((lab) => lab.definition.id));
-  const labs = flags.labs.split(',').map((id) => id.trim()).filter(Boolean);
-  const unknown = labs.filter((id) => !known.has(id));
-  if (labs.length === 0 || unknown.length > 0) throw new CnlabError(`unknown labs: ${unknown.join(', ') || '(none given)'}`, `labs are: ${[...known].join(', ')}`);
+  const ids = (list: string | undefined) => (list ?? '').split(',').map((id) => id.trim()).filter(Boolean);
+  const labs = ids(flags.labs);
+  const exams = ids(flags.exams);
+  if (labs.length === 0 && exams.length === 0) throw new CnlabError('a workshop needs labs, exams or both', 'name them with --labs a,b and --exams kcna');
+  const knownLabs = new Set((await loadLabs()).map((lab) => lab.definition.id));
+  const unknownLabs = labs.filter((id) => !knownLabs.has(id));
+  if (unknownLabs.length > 0) throw new CnlabError(`unknown labs: ${unknownLabs.join(', ')}`, `labs are: ${[...knownLabs].join(', ')}`);
+  const knownExams = await loadExams();
+  const unknownExams = exams.filter((id) => !knownExams.has(id));
+  if (unknownExams.length > 0) throw new CnlabError(`unknown exams: ${unknownExams.join(', ')}`, `exams are: ${[...knownExams.keys()].join(', ')}`);
   const capacity = Number(flags.capacity);
   const hours = Number(flags.hours);
   const startsAt = flags.starts ? new Date(flags.starts) : new Date();
@@ -190,7 +224,7 @@ export async function workshopCreateCommand(flags: WorkshopFlags): Promise<void>
   }
   const store = await openStore();
   try {
-    const created = await createWorkshop(store, { title: flags.title, labs, capacity, startsAt, endsAt: new Date(startsAt.getTime() + hours * 3600_000) });
+    const created = await createWorkshop(store, { title: flags.title, labs, exams, capacity, startsAt, endsAt: new Date(startsAt.getTime() + hours * 3600_000) });
     out(
       [
         `workshop:         ${created.workshop.title}`,

@@ -7,7 +7,7 @@ import { ensureLearnerTools } from '../cluster/local/toolchain.ts';
 import type { ClusterAccess } from '../cluster/provider.ts';
 import { readRecord, writeRecord } from '../cluster/record.ts';
 import { chooseProvider, type ProviderChoice } from '../cluster/select.ts';
-import { loadCourse } from '../course/load.ts';
+import { type Course, loadCourse } from '../course/load.ts';
 import { loadExamsWithBanks } from '../exams/load.ts';
 import { PracticeExams } from '../exams/practice.ts';
 import { buildApp } from '../http/app.ts';
@@ -106,6 +106,11 @@ export async function buildPlatform(access: ClusterAccess, steps: Steps, options
   };
 }
 
+/** The practice exams with their banks, their attempts kept in `store`. */
+export async function practiceExams(course: Course, store: ProgressStore): Promise<PracticeExams> {
+  return new PracticeExams({ ...(await loadExamsWithBanks(course)), domains: course.curriculum.domains, store: store.exams });
+}
+
 /** The web server over the platform's parts, configured from the settings. */
 async function webServer(listening: Listening, parts: Pick<Platform, 'kc' | 'store' | 'labs' | 'sessions' | 'grader'>): Promise<FastifyInstance> {
   const course = await loadCourse();
@@ -117,7 +122,7 @@ async function webServer(listening: Listening, parts: Pick<Platform, 'kc' | 'sto
     logger,
     quizzes: course.quizzes,
     lessons: new Set(course.lessons.keys()),
-    exams: new PracticeExams({ ...(await loadExamsWithBanks(course)), domains: course.curriculum.domains, store: parts.store.exams }),
+    exams: await practiceExams(course, parts.store),
     cookieSecret: await cookieSecret(),
     gradingToken: await gradingToken(),
     metricsToken: await metricsToken(),

@@ -19,6 +19,11 @@ export class ExamClosedError extends Error {}
 
 type Domains = Curriculum['domains'];
 
+/** A class sitting of an exam: everyone's attempt runs from its start to the same end. */
+export type SittingWindow = { startedAt: Date; endsAt: Date };
+
+export const sittingWindow = (exam: Exam, startedAt: Date): SittingWindow => ({ startedAt, endsAt: new Date(startedAt.getTime() + exam.minutes * 60_000) });
+
 /** What the page shows of a question while the exam runs: never its key. */
 export type QuestionView = { id: string; prompt: string; choices: string[]; answer: number | null; flagged: boolean };
 /** And after submission: the key, the reasons, the lesson. Positions are in the attempt's shown order. */
@@ -77,12 +82,19 @@ export class PracticeExams {
     await this.#store.submit(stored, at, scoreAttempt(stored, this.#bank(exam), this.#domains, exam.passPercent, at, by));
   }
 
-  /** The learner's running attempt of `examId`, or a new one drawn now. */
-  async start(learner: string, examId: string): Promise<ExamAttempt | undefined> {
+  /**
+   * The learner's running attempt of `examId`, or a new one drawn now. In a class sitting
+   * (`sitting`), the attempt ends when the sitting does, and a practice attempt begun before the
+   * sitting started is submitted as it stands to make way for it.
+   */
+  async start(learner: string, examId: string, sitting?: SittingWindow): Promise<ExamAttempt | undefined> {
     const exam = this.#exams.get(examId);
     if (!exam) return undefined;
     const open = await this.#store.open(learner, examId);
-    if (open && !(await this.#settle(open)).submittedAt) return open;
+    if (open && !(await this.#settle(open)).submittedAt) {
+      if (!sitting || open.startedAt >= sitting.startedAt) return open;
+      await this.#submit(open, this.#now(), 'learner');
+    }
     const last = (await this.#store.history(learner, examId)).at(-1);
     const domains = this.#domains.filter((domain) => domain.weight > 0).map((domain) => ({ id: domain.id, weight: domain.weight }));
     const now = this.#now();
@@ -91,9 +103,17 @@ export class PracticeExams {
       learner,
       exam: examId,
       startedAt: now,
-      endsAt: new Date(now.getTime() + exam.minutes * 60_000),
+      endsAt: sitting?.endsAt ?? new Date(now.getTime() + exam.minutes * 60_000),
       questions: drawQuestions([...this.#bank(exam).values()], domains, exam.questions, new Set(last?.questions.map((question) => question.id)), this.#random),
     });
+  }
+
+  /** The attempts of a class sitting, each settled against the clock, the latest per learner. */
+  async sittingAttempts(examId: string, learners: string[], sitting: SittingWindow): Promise<Map<string, ExamAttempt>> {
+    const attempts = await this.#store.startedBetween(examId, learners, sitting.startedAt, sitting.endsAt);
+    const latest = new Map<string, ExamAttempt>();
+    for (const attempt of attempts) latest.set(attempt.learner, await this.#settle(attempt));
+    return latest;
   }
 
   /** The learner's own attempt (anyone else's reads as unknown), settled against the clock. */

@@ -73,8 +73,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerLabRoutes(app, options.sessions, options.grader, options.labs, inFlight);
   registerProgressRoutes(app, options.store, options.sessions, options.labs, options.quizzes, options.lessons);
   registerGradingApi(app, options.kc, options.labs, options.gradingToken);
-  registerWorkshopRoutes(app, options.store, options.labs, options.sessions, options.grader, inFlight);
-  registerExamRoutes(app, options.exams);
+  registerWorkshopRoutes(app, { store: options.store, labs: options.labs, exams: options.exams, sessions: options.sessions, grader: options.grader, inFlight });
+  registerExamRoutes(app, options.exams, options.store);
   // Metrics name sessions, errors and load: for the operator's Prometheus, not the internet.
   app.get('/metrics', async (request, reply) => {
     if (!bearerMatches(request.headers.authorization, options.metricsToken)) {

@@ -6,6 +6,7 @@ import { CnlabError } from '../errors.ts';
 import { GRADE_EXIT, gradeNamespace, LabError } from '../labs/grade.ts';
 import type { Lab } from '../labs/load.ts';
 import { gradeJson } from '../labs/report.ts';
+import { errorAnswer, gradeDocument } from './answers.ts';
 import { bearerMatches } from './bearer.ts';
 
 // Automated grading over HTTP, for course providers' scripts and CI: POST /api/grade with
@@ -18,7 +19,7 @@ export function registerGradingApi(app: FastifyInstance, kc: KubeConfig, labs: R
   app.withTypeProvider<ZodTypeProvider>().post(
     '/api/grade',
     {
-      schema: { body: gradeRequest, security: [{ bearer: [] }] },
+      schema: { body: gradeRequest, security: [{ bearer: [] }], response: { 200: gradeDocument, 401: errorAnswer, 404: errorAnswer, 500: errorAnswer, 503: errorAnswer } },
       // The token before the body: without it, nothing about the request is looked at.
       onRequest: async (req, reply) => {
         if (!bearerMatches(req.headers.authorization, token)) return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'a valid grading token is required (Authorization: Bearer <token>)' });

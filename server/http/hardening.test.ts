@@ -6,10 +6,13 @@ import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, afterEach, before, test } from 'node:test';
+import { AttackReport } from '../testing/attack-report.ts';
 import { learnerWithShell, newLearner, type Platform, Shell, startPlatform } from '../testing/platform.ts';
 
 let platform: Platform;
+const report = new AttackReport('HTTP hardening');
+afterEach((t) => report.record(t));
 const gradingToken = 'hardening-suite-grading-token';
 const metricsToken = 'hardening-suite-metrics-token';
 const publicHost = 'lab.example.org';
@@ -22,9 +25,11 @@ before(async () => {
     // The test talks to the server as a TLS proxy on loopback would.
     CNLAB_TRUST_PROXY: '127.0.0.1',
   });
+  await report.start(platform);
 });
 
 after(async () => {
+  await report.finish();
   await platform?.stop();
   await platform?.cli('cluster', 'down');
 });
@@ -89,7 +94,7 @@ async function refOf(code: string, token: string, name: string): Promise<{ ref: 
 }
 
 // A refused upgrade whose connection the server left open would hang here: the timeout is that failure.
-test('DNS rebinding: a request or terminal socket under a name that is not the server\'s is refused', { timeout: 120_000 }, async () => {
+report.attack('DNS rebinding: a request or terminal socket under a name that is not the server\'s is refused', { timeout: 120_000 }, async () => {
   const evil = `rebound.attacker.example:${port()}`;
   // The page's origin is its own name, so Origin and Host agree: "same origin" by the old check.
   const page = await raw('GET', '/', { host: evil });
@@ -113,7 +118,7 @@ test('DNS rebinding: a request or terminal socket under a name that is not the s
   shell.close();
 });
 
-test('session caps: ten concurrent starts from one learner open at most the cap, and a burst is rate-limited with Retry-After', async () => {
+report.attack('session caps: ten concurrent starts from one learner open at most the cap, and a burst is rate-limited with Retry-After', async () => {
   const learner = await newLearner(platform);
   const answers = await Promise.all(Array.from({ length: 10 }, (_, index) => learner.openSession(`burst-${index}`)));
   const opened = answers.filter((answer) => answer.status === 201);
@@ -127,7 +132,7 @@ test('session caps: ten concurrent starts from one learner open at most the cap,
   for (const { body } of opened) await fetch(`${platform.url}/api/sessions/${body.id}`, { method: 'DELETE', headers: { cookie: learner.cookie } });
 });
 
-test('unbounded writes: unknown lessons and oversized bodies are refused, and nothing is stored', async () => {
+report.attack('unbounded writes: unknown lessons and oversized bodies are refused, and nothing is stored', async () => {
   const learner = await newLearner(platform);
   const lesson = (slug: string) => fetch(`${platform.url}/api/progress/lessons`, { method: 'POST', headers: { ...json, cookie: learner.cookie }, body: JSON.stringify({ lesson: slug }) });
   assert.equal((await lesson(`fundamentals/${'a'.repeat(500 * 1024)}`)).status, 413);
@@ -141,7 +146,7 @@ test('unbounded writes: unknown lessons and oversized bodies are refused, and no
   assert.deepEqual(progress.lessonsRead, ['fundamentals/architecture']);
 });
 
-test('reset and grade spam: one in flight per lab, the rest answer 429', async () => {
+report.attack('reset and grade spam: one in flight per lab, the rest answer 429', async () => {
   const learner = await newLearner(platform);
   const opened = await learner.openSession('service-endpoints');
   assert.equal(opened.status, 201);
@@ -160,7 +165,7 @@ test('reset and grade spam: one in flight per lab, the rest answer 429', async (
   await fetch(`${platform.url}/api/sessions/${opened.body.id}`, { method: 'DELETE', headers: { cookie: learner.cookie } });
 });
 
-test("an instructor reaches only what was opened for the workshop, and nothing once it has ended", async () => {
+report.attack("an instructor reaches only what was opened for the workshop, and nothing once it has ended", async () => {
   // Zoe's own session of the lab, from before she joined, is hers alone.
   const zoe = await newLearner(platform);
   const own = await zoe.openSession('service-endpoints');
@@ -203,7 +208,7 @@ test("an instructor reaches only what was opened for the workshop, and nothing o
   await fetch(`${platform.url}/api/sessions/${later.body.id}`, { method: 'DELETE', headers: { cookie: max.cookie } });
 });
 
-test('the grading token grades learner namespaces only, never the cluster\'s own', async () => {
+report.attack('the grading token grades learner namespaces only, never the cluster\'s own', async () => {
   const grade = (namespace: string) =>
     fetch(`${platform.url}/api/grade`, { method: 'POST', headers: { ...json, authorization: `Bearer ${gradingToken}` }, body: JSON.stringify({ lab: 'service-endpoints', namespace }) });
   for (const namespace of ['kube-system', 'default', 'kube-public']) {
@@ -217,7 +222,7 @@ test('the grading token grades learner namespaces only, never the cluster\'s own
   await fetch(`${platform.url}/api/sessions/${opened.body.id}`, { method: 'DELETE', headers: { cookie: learner.cookie } });
 });
 
-test('metrics need their token; behind a trusted TLS proxy the learner cookie is Secure', async () => {
+report.attack('metrics need their token; behind a trusted TLS proxy the learner cookie is Secure', async () => {
   assert.equal((await fetch(`${platform.url}/metrics`)).status, 401);
   assert.equal((await fetch(`${platform.url}/metrics`, { headers: { authorization: 'Bearer wrong' } })).status, 401);
   const metrics = await fetch(`${platform.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } });
@@ -230,7 +235,7 @@ test('metrics need their token; behind a trusted TLS proxy the learner cookie is
 });
 
 // Without the lock, the second server would start and run on: the timeout is that failure.
-test("a second cnlab process cannot take the server's state folder, `labs test` keeps to a folder of its own, and removed shared sandbox files are made again and reported", { timeout: 300_000 }, async () => {
+report.attack("a second cnlab process cannot take the server's state folder, `labs test` keeps to a folder of its own, and removed shared sandbox files are made again and reported", { timeout: 300_000 }, async () => {
   // A second server on the same state folder stops before touching anything, naming the first.
   const second = await platform.cli('start', '--port', String(port() + 1));
   assert.equal(second.code, 1);
@@ -271,7 +276,9 @@ test('the OpenAPI document describes every API route the server registers, from 
     }
   }
   assert.ok(registered.length >= 20, `found ${registered.length} routes`);
-  const doc = (await (await fetch(`${platform.url}/api/openapi.json`)).json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { required?: string[] } }> } }>> };
+  type Content = Record<string, { schema?: { required?: string[] } }>;
+  type Operation = { requestBody?: { content: Content }; responses?: Record<string, { content?: Content }> };
+  const doc = (await (await fetch(`${platform.url}/api/openapi.json`)).json()) as { openapi: string; paths: Record<string, Record<string, Operation>> };
   assert.match(doc.openapi, /^3\./);
   const described = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method} ${path}`));
   // OpenAPI 3 has no words for a WebSocket: the terminal sockets (their frames are declared in
@@ -280,14 +287,23 @@ test('the OpenAPI document describes every API route the server registers, from 
   for (const socket of sockets) assert.ok(registered.includes(socket), socket);
   assert.deepEqual(registered.filter((route) => !described.includes(route) && !sockets.includes(route)), [], 'routes missing from the document');
   assert.deepEqual(described.filter((route) => !registered.includes(route)), [], 'the document describes only the API');
-  assert.deepEqual(doc.paths['/api/grade']?.post?.requestBody?.content['application/json']?.schema.required, ['lab', 'namespace']);
+  assert.deepEqual(doc.paths['/api/grade']?.post?.requestBody?.content['application/json']?.schema?.required, ['lab', 'namespace']);
+  // Answers are described too (and checked against the same schemas as they are sent): every
+  // operation but the document itself and the Prometheus text declares its success with a schema.
+  const untyped = Object.entries(doc.paths).flatMap(([path, methods]) =>
+    Object.entries(methods)
+      .filter(([, operation]) => !Object.entries(operation.responses ?? {}).some(([code, answer]) => code === '204' || (code.startsWith('2') && answer.content?.['application/json']?.schema)))
+      .map(([method]) => `${method} ${path}`),
+  );
+  assert.deepEqual(untyped, ['get /api/openapi.json', 'get /metrics'], 'operations whose answers are not described');
+  assert.deepEqual(Object.keys(doc.paths['/api/sessions']?.post?.responses ?? {}).sort(), ['201', '429', '503']);
   // The schema is what validates: a bad body is a 400 naming the field.
   const bad = await fetch(`${platform.url}/api/me`, { method: 'PUT', headers: json, body: JSON.stringify({ name: 'x'.repeat(41) }) });
   assert.equal(bad.status, 400);
   assert.deepEqual(await bad.json(), { error: 'name: a display name has at most 40 characters' });
 });
 
-test('when the cluster is down, reset, delete and the instructor reset answer 503 like grading', async () => {
+report.attack('when the cluster is down, reset, delete and the instructor reset answer 503 like grading', async () => {
   const class_ = await workshop();
   const learner = await newLearner(platform);
   assert.equal((await joinWorkshop(class_.code, learner.cookie, 'Ivy')).status, 200);

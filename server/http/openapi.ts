@@ -2,12 +2,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifySwagger from '@fastify/swagger';
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, validatorCompiler } from 'fastify-type-provider-zod';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { projectRoot } from '../paths.ts';
 
 // The HTTP API's description, made from the routes' own zod schemas: the schemas validate every
-// request (a bad one is a 400 naming the field), and the same schemas become GET /api/openapi.json.
+// request (a bad one is a 400 naming the field) and every answer (one that does not match its
+// schema is logged and becomes a 500: the document never promises what the server does not send),
+// and the same schemas become GET /api/openapi.json.
 // Only the API is described; the course site's files are not.
+
+const SERVER_FAILURE = 'the server could not answer this request; the failure is in its log';
 
 const described = (url: string) => url.startsWith('/api/') || url === '/metrics';
 
@@ -15,6 +19,7 @@ const described = (url: string) => url.startsWith('/api/') || url === '/metrics'
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   const { version } = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string };
   app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
   await app.register(fastifySwagger, {
     openapi: {
       info: { title: 'cnlab', description: "The lab server's API: learner sessions, labs and grading, progress, workshops.", version },
@@ -28,11 +33,15 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       const field = issue?.instancePath.replace(/^\//, '').replaceAll('/', '.') || error.validationContext || 'the request';
       return reply.code(400).send({ error: `${field}: ${issue?.message ?? 'is not valid'}` });
     }
+    if (isResponseSerializationError(error)) {
+      request.log.error({ err: error, url: request.url, issues: error.cause.issues }, 'an answer does not match its route\'s schema');
+      return reply.code(500).send({ error: SERVER_FAILURE });
+    }
     const status = error.statusCode ?? 500;
     // The client's mistake (a body too large, malformed JSON) is said in words; ours is logged.
     if (status < 500) return reply.code(status).send({ error: error.message });
     request.log.error({ err: error, url: request.url }, 'a request failed');
-    return reply.code(500).send({ error: 'the server could not answer this request; the failure is in its log' });
+    return reply.code(500).send({ error: SERVER_FAILURE });
   });
   app.get('/api/openapi.json', async () => app.swagger());
 }

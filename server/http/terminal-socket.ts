@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import { metrics } from '../metrics.ts';
+import { RefusalExplainer } from '../sessions/forbidden.ts';
 import type { GradeEvents } from '../labs/auto-grader.ts';
 import type { Session, SessionManager } from '../sessions/manager.ts';
 import type { Bus } from '../shared/bus.ts';
@@ -49,28 +50,39 @@ export function registerTerminalSocket(app: FastifyInstance, sessions: SessionMa
   );
 }
 
-/** Output frames to a socket: the learner's own, or a watcher's. */
-function outputTo(socket: WebSocket) {
+/**
+ * Output frames to a socket: the learner's own, or a watcher's. Live output (not the scrollback
+ * replayed on attach, which was explained when it happened) is read for refusals to explain.
+ */
+function outputTo(socket: WebSocket, session: Session) {
   const send = (message: ServerFrame) => {
     if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
   };
+  const refusals = new RefusalExplainer(session.namespace);
   const client: TerminalClient = {
-    send: (data) => send({ type: 'data', data }),
+    send: (data) => {
+      send({ type: 'data', data });
+      for (const message of refusals.read(data)) send({ type: 'notice', message });
+    },
     buffered: () => socket.bufferedAmount,
     ended: () => {
       send({ type: 'exit', reason: 'the shell has ended (it exited, idled out or expired); start the terminal again for a new one' });
       socket.close(1000, 'shell ended');
     },
   };
-  return { send, client };
+  /** Attaches the client to the session's shell, replaying its recent screen first. */
+  const attachClient = () => {
+    send({ type: 'attached', namespace: session.namespace });
+    const scrollback = session.terminal.attach(client);
+    if (scrollback) send({ type: 'data', data: scrollback });
+  };
+  return { send, attachClient, client };
 }
 
 /** An instructor watches a learner's shell: the scrollback, then its output; never its input. */
 export function watch(socket: WebSocket, session: Session): void {
-  const { send, client } = outputTo(socket);
-  send({ type: 'attached', namespace: session.namespace });
-  const scrollback = session.terminal.attach(client);
-  if (scrollback) client.send(scrollback);
+  const { send, attachClient, client } = outputTo(socket, session);
+  attachClient();
   socket.on('message', () => {
     metrics.errors.inc({ kind: 'terminal_frame' });
     send({ type: 'error', message: 'this is a read-only view of a learner\'s terminal: input is not sent' });
@@ -80,15 +92,12 @@ export function watch(socket: WebSocket, session: Session): void {
 }
 
 function attach(socket: WebSocket, session: Session, sessions: SessionManager, grades: Bus<GradeEvents>): void {
-  const { send, client } = outputTo(socket);
+  const { send, attachClient, client } = outputTo(socket, session);
   const refuse = (message: string) => {
     metrics.errors.inc({ kind: 'terminal_frame' });
     send({ type: 'error', message });
   };
-
-  send({ type: 'attached', namespace: session.namespace });
-  const scrollback = session.terminal.attach(client);
-  if (scrollback) client.send(scrollback);
+  attachClient();
 
   let allowance = INPUT_BURST_BYTES;
   let lastRefill = Date.now();

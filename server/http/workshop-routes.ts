@@ -8,7 +8,10 @@ import type { AutoGrader } from '../labs/auto-grader.ts';
 import type { SessionManager } from '../sessions/manager.ts';
 import { ownerLabel } from '../shared/names.ts';
 import { type AuthFrame, INSTRUCTOR_REFUSED, type ServerFrame } from '../shared/terminal-protocol.ts';
+import { scoreDistribution, sittingResults } from '../workshops/sittings.ts';
 import { hasEnded, hashToken } from '../workshops/workshops.ts';
+import { type PracticeExams, sittingWindow } from '../exams/practice.ts';
+import { errorAnswer, noContent } from './answers.ts';
 import { watch } from './terminal-socket.ts';
 import { displayNameSchema, ensureLearner, setLearner } from './identity.ts';
 import { RESET_UNAVAILABLE } from './lab-routes.ts';
@@ -26,6 +29,19 @@ const WORKSHOP_OVER = "the workshop has ended: its learners' labs are their own 
 // A watcher has this long to send its token before the socket closes.
 const AUTH_TIMEOUT_MS = 5000;
 
+const sittingAnswer = z.object({
+  exam: z.string(),
+  title: z.string(),
+  minutes: z.number(),
+  passPercent: z.number(),
+  startedAt: z.string().nullable(),
+  endsAt: z.string().nullable(),
+  submitted: z.number(),
+  /** Submitted scores per tenth: [0, 10), [10, 20), … [90, 100]. */
+  distribution: z.array(z.number()),
+  learners: z.array(z.object({ ref: z.string(), state: z.enum(['not started', 'in progress', 'submitted']), percent: z.number().nullable(), passed: z.boolean().nullable() })),
+});
+
 type InstructorParams = { Params: { code: string; ref: string } };
 const learnerParams = z.object({ code: z.string().max(16), ref: z.string().max(64) });
 
@@ -36,11 +52,7 @@ const learnerParams = z.object({ code: z.string().max(16), ref: z.string().max(6
  */
 export function registerWorkshopRoutes(
   app: FastifyInstance,
-  store: ProgressStore,
-  labs: ReadonlyMap<string, Lab>,
-  sessions: SessionManager,
-  grader: AutoGrader,
-  inFlight: OneAtATime,
+  { store, labs, exams, sessions, grader, inFlight }: { store: ProgressStore; labs: ReadonlyMap<string, Lab>; exams: PracticeExams; sessions: SessionManager; grader: AutoGrader; inFlight: OneAtATime },
 ): void {
   /** The workshop, if `authorization` carries its instructor's token. */
   const asInstructor = async (code: string, authorization: string | undefined) => {
@@ -51,7 +63,41 @@ export function registerWorkshopRoutes(
   const api = app.withTypeProvider<ZodTypeProvider>();
   const memberByRef = async (workshop: Workshop, ref: string) => (await store.workshopMembers(workshop)).find((member) => ownerLabel(member.learner) === ref);
 
-  api.get('/api/workshops/:code/dashboard', { schema: { params: z.object({ code: z.string().max(16) }), security: [{ bearer: [] }] } }, async (request, reply) => {
+  const dashboard = z.object({
+    title: z.string(),
+    code: z.string(),
+    capacity: z.number(),
+    startsAt: z.string(),
+    endsAt: z.string(),
+    tasks: z.array(z.object({ key: z.string(), lab: z.string(), title: z.string() })),
+    learners: z.array(
+      z.object({ ref: z.string(), name: z.string(), live: z.array(z.string()), passed: z.array(z.string()), failing: z.array(z.string()), lastActivity: z.string(), stuckSeconds: z.number() }),
+    ),
+    exams: z.array(sittingAnswer),
+  });
+  /** A sitting as the dashboard shows it: when it runs, who has submitted, how the scores spread. */
+  const sittingOf = async (workshop: Workshop, examId: string, startedAt: Date | undefined) => {
+    const exam = exams.exam(examId);
+    const members = await store.workshopMembers(workshop);
+    const results = exam && startedAt ? await sittingResults(exams, exam, members, startedAt) : [];
+    const state = new Map(results.map((result) => [result.learner, result]));
+    return {
+      exam: examId,
+      title: exam?.title ?? examId,
+      minutes: exam?.minutes ?? 0,
+      passPercent: exam?.passPercent ?? 0,
+      startedAt: startedAt?.toISOString() ?? null,
+      endsAt: exam && startedAt ? sittingWindow(exam, startedAt).endsAt.toISOString() : null,
+      submitted: results.filter((result) => result.state === 'submitted').length,
+      distribution: scoreDistribution(results),
+      learners: members.map((member) => {
+        const result = state.get(member.learner);
+        return { ref: ownerLabel(member.learner), state: result?.state ?? 'not started', percent: result?.score?.percent ?? null, passed: result?.score?.passed ?? null };
+      }),
+    };
+  };
+
+  api.get('/api/workshops/:code/dashboard', { schema: { params: z.object({ code: z.string().max(16) }), security: [{ bearer: [] }], response: { 200: dashboard, 401: errorAnswer } } }, async (request, reply) => {
     // A wrong code and a wrong token get the same answer: the dashboard's existence is not news.
     const workshop = await asInstructor(request.params.code, request.headers.authorization);
     if (!workshop) return refuse(reply);
@@ -76,10 +122,23 @@ export function registerWorkshopRoutes(
           stuckSeconds: Math.round((now - member.lastProgress.getTime()) / 1000),
         }))
         .sort((a, b) => b.stuckSeconds - a.stuckSeconds),
+      exams: await Promise.all(workshop.exams.map(async (exam) => sittingOf(workshop, exam, (await store.sittings(workshop)).get(exam)))),
     };
   });
 
-  api.post('/api/workshops/:code/learners/:ref/reset', { schema: { params: learnerParams, body: z.object({ lab: z.string().max(64) }), security: [{ bearer: [] }] } }, async (request, reply) => {
+  // Everyone's clock starts now; a second start (another instructor's tab) keeps the first.
+  api.post('/api/workshops/:code/exams/:exam/sitting', { schema: { params: z.object({ code: z.string().max(16), exam: z.string().max(64) }), security: [{ bearer: [] }], response: { 200: sittingAnswer, 400: errorAnswer, 401: errorAnswer, 410: errorAnswer } } }, async (request, reply) => {
+    const workshop = await asInstructor(request.params.code, request.headers.authorization);
+    if (!workshop) return refuse(reply);
+    if (!workshop.exams.includes(request.params.exam)) return reply.code(400).send({ error: `name one of this workshop's exams: ${workshop.exams.join(', ') || '(it has none)'}` });
+    if (hasEnded(workshop)) return reply.code(410).send({ error: WORKSHOP_OVER });
+    const startedAt = await store.startSitting(workshop, request.params.exam, new Date());
+    request.log.info({ workshop: workshop.code, exam: request.params.exam }, 'instructor started an exam sitting');
+    return sittingOf(workshop, request.params.exam, startedAt);
+  });
+
+  const resetAnswers = { 204: noContent, 400: errorAnswer, 401: errorAnswer, 404: errorAnswer, 409: errorAnswer, 410: errorAnswer, 429: errorAnswer, 503: errorAnswer };
+  api.post('/api/workshops/:code/learners/:ref/reset', { schema: { params: learnerParams, body: z.object({ lab: z.string().max(64) }), security: [{ bearer: [] }], response: resetAnswers } }, async (request, reply) => {
     const workshop = await asInstructor(request.params.code, request.headers.authorization);
     if (!workshop) return refuse(reply);
     const { lab } = request.body;
@@ -100,7 +159,7 @@ export function registerWorkshopRoutes(
       // The learner's panel and the grid show the fresh start at once.
       if (reset !== 'namespace') await grader.grade(reset, 'auto').catch((error: unknown) => request.log.warn({ err: error }, 'grading after an instructor reset failed'));
       request.log.info({ workshop: workshop.code, learner: request.params.ref, lab }, 'instructor reset a learner\'s lab');
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     });
   });
 
@@ -135,7 +194,8 @@ export function registerWorkshopRoutes(
     },
   );
 
-  api.post('/api/workshops/join', { schema: { body: z.object({ code: z.string().trim().max(16), name: displayNameSchema }) } }, async (request, reply) => {
+  const joined = z.object({ title: z.string(), labs: z.array(z.string()), exams: z.array(z.string()), startsAt: z.string(), endsAt: z.string(), joined: z.enum(['joined', 'already a member']) });
+  api.post('/api/workshops/join', { schema: { body: z.object({ code: z.string().trim().max(16), name: displayNameSchema }), response: { 200: joined, 404: errorAnswer, 409: errorAnswer, 410: errorAnswer } } }, async (request, reply) => {
     const code = request.body.code.toUpperCase();
     const workshop = await store.workshopByCode(code);
     if (!workshop) return reply.code(404).send({ error: `no workshop has the code ${code}: check it with your instructor` });
@@ -144,6 +204,6 @@ export function registerWorkshopRoutes(
     const joined = await store.joinWorkshop(workshop, learner.id, request.body.name);
     if (joined === 'full') return reply.code(409).send({ error: `the workshop "${workshop.title}" is full (${workshop.capacity} ${workshop.capacity === 1 ? 'learner' : 'learners'}): ask your instructor` });
     setLearner(reply, { ...learner, name: request.body.name }, request.protocol === 'https');
-    return { title: workshop.title, labs: workshop.labs, startsAt: workshop.startsAt.toISOString(), endsAt: workshop.endsAt.toISOString(), joined };
+    return { title: workshop.title, labs: workshop.labs, exams: workshop.exams, startsAt: workshop.startsAt.toISOString(), endsAt: workshop.endsAt.toISOString(), joined };
   });
 }

@@ -1,4 +1,5 @@
 import type { LabResult } from '../shared/grades.ts';
+import { junitDocument, type JunitSuite } from '../shared/junit.ts';
 import { counted } from '../shared/words.ts';
 import type { Lab } from './load.ts';
 
@@ -34,37 +35,22 @@ function text(result: LabResult, title: string): string {
   return lines.join('\n');
 }
 
-const xml = (value: string) => value.replace(/[<>&"']/g, (char) => `&#${char.charCodeAt(0)};`);
-
 /** One JUnit test suite: one test case per task, the failing checks as the failure. */
-function junitSuite(result: LabResult, name: string, id: string): { xml: string; tests: number; failures: number } {
-  const failed = result.tasks.filter((task) => !task.passed).length;
-  const cases = result.tasks.map((task) => {
-    const attributes = `name="${xml(task.title)}" classname="${xml(`${result.lab}.${task.id}`)}"`;
-    if (task.passed) return `    <testcase ${attributes}/>`;
-    const messages = failures(task);
-    return `    <testcase ${attributes}>\n      <failure message="${xml(messages[0] ?? 'failed')}">${xml(messages.join('\n'))}</failure>\n    </testcase>`;
-  });
+function junitSuite(result: LabResult, name: string, id: string): JunitSuite {
   return {
-    tests: result.tasks.length,
-    failures: failed,
-    xml: [
-      `  <testsuite name="${xml(name)}" id="${xml(id)}" tests="${result.tasks.length}" failures="${failed}" timestamp="${result.gradedAt}">`,
-      `    <properties><property name="namespace" value="${xml(result.namespace)}"/></properties>`,
-      ...cases,
-      '  </testsuite>',
-    ].join('\n'),
+    name,
+    id,
+    timestamp: result.gradedAt,
+    properties: { namespace: result.namespace },
+    cases: result.tasks.map((task) => {
+      const messages = failures(task);
+      return {
+        name: task.title,
+        classname: `${result.lab}.${task.id}`,
+        ...(task.passed ? {} : { failure: { message: messages[0] ?? 'failed', text: messages.join('\n') } }),
+      };
+    }),
   };
-}
-
-function junitDocument(suites: Array<{ xml: string; tests: number; failures: number }>): string {
-  const sum = (key: 'tests' | 'failures') => suites.reduce((total, suite) => total + suite[key], 0);
-  return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="cnlab" tests="${sum('tests')}" failures="${sum('failures')}">`,
-    ...suites.map((suite) => suite.xml),
-    '</testsuites>',
-  ].join('\n');
 }
 
 export function formatGrade(result: LabResult, title: string, format: GradeFormat): string {

@@ -41,7 +41,7 @@ test("the learner's rights are exactly the ones the course has always granted", 
       ...['pods/exec', 'pods/attach', 'pods/portforward'].map((r) => `/${r}: get,create`),
       '/pods/ephemeralcontainers: get,update,patch',
       `metrics.k8s.io/pods: ${read}`,
-      ...['endpoints', 'events', 'resourcequotas', 'limitranges'].map((r) => `/${r}: ${read}`),
+      ...['endpoints', 'events', 'resourcequotas', 'limitranges', 'replicationcontrollers'].map((r) => `/${r}: ${read}`),
       '/namespaces: get',
       ...['deployments', 'replicasets', 'statefulsets', 'daemonsets'].map((r) => `apps/${r}: ${all}`),
       ...['deployments/scale', 'statefulsets/scale', 'replicasets/scale'].map((r) => `apps/${r}: get,update,patch`),
@@ -55,6 +55,6 @@ test("the learner's rights are exactly the ones the course has always granted", 
   );
   assert.deepEqual(
     rights(clusterReadRules),
-    [`/nodes: ${read}`, `metrics.k8s.io/nodes: ${read}`, `networking.k8s.io/ingressclasses: ${read}`, `storage.k8s.io/storageclasses: ${read}`].sort(),
+    [`/nodes: ${read}`, `metrics.k8s.io/nodes: ${read}`, `networking.k8s.io/ingressclasses: ${read}`, `storage.k8s.io/storageclasses: ${read}`, 'coordination.k8s.io/leases: get'].sort(),
   );
 });

@@ -36,6 +36,8 @@ export const namespaceRules: V1PolicyRule[] = [
   // `kubectl top pods`: metrics-server's measurements of their own pods.
   { apiGroups: ['metrics.k8s.io'], resources: ['pods'], verbs: READ },
   { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: READ },
+  // `kubectl get all` lists them with everything else (and stops at the first refusal).
+  { apiGroups: [''], resources: ['replicationcontrollers'], verbs: READ },
 ];
 
 /** Read-only rights on cluster-scoped objects the lessons inspect (a ClusterRole, bound per learner). */
@@ -43,6 +45,9 @@ export const clusterReadRules: V1PolicyRule[] = [
   ...kindRules((kind) => kind.clusterScoped === true),
   // `kubectl top nodes`.
   { apiGroups: ['metrics.k8s.io'], resources: ['nodes'], verbs: READ },
+  // `kubectl describe node` reads the node's heartbeat Lease (kube-node-lease); a lease names a
+  // holder and times, nothing a learner could use. Learners cannot create leases.
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get'] },
 ];
 
 /** Enough for every lab in the course, small enough that one learner cannot crowd out the rest. */

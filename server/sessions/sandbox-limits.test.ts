@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, afterEach, before, test } from 'node:test';
+import { AttackReport } from '../testing/attack-report.ts';
 import { cgroupSupport } from '../cgroups.ts';
 import { run } from '../exec.ts';
 import { versions } from '../versions.ts';
@@ -24,6 +25,8 @@ const LIMITS = {
 };
 
 let platform: Platform;
+const report = new AttackReport('Sandbox limits');
+afterEach((t) => report.record(t));
 let a: Awaited<ReturnType<typeof learnerWithShell>>;
 let b: Awaited<ReturnType<typeof learnerWithShell>>;
 let cgroups: SessionCgroups;
@@ -31,10 +34,12 @@ let cgroups: SessionCgroups;
 before(async () => {
   platform = await startPlatform({ CNLAB_CLUSTER_NAME: 'cnlab-limits-it', LOG_LEVEL: 'info', ...LIMITS });
   cgroups = new SessionCgroups(join(platform.stateDir, 'sessions'));
+  await report.start(platform);
   [a, b] = await Promise.all([learnerWithShell(platform), learnerWithShell(platform)]);
 });
 
 after(async () => {
+  await report.finish();
   a?.shell.close();
   b?.shell.close();
   await platform?.stop();
@@ -66,7 +71,7 @@ test("the server's startup output says which cgroup version bounds learner sessi
   assert.match(platform.output(), new RegExp(`learner sessions run in cgroups \\(${version}\\): 256 MiB of memory, 0.5 CPU and 64 processes each`));
 });
 
-test("thousands of connections to the API relay leave the server's file descriptors bounded", async (t) => {
+report.attack("thousands of connections to the API relay leave the server's file descriptors bounded", async (t) => {
   assert.equal(await a.shell.exec('ulimit -n'), '1024', "the sandbox's open-file limit");
   const baseline = serverFds();
   // Four processes, a thousand connections each, straight to the relay socket; each counts the
@@ -107,7 +112,7 @@ select(undef, undef, undef, 0.2) until -e '/tmp/stop-attack';
   assert.match(await a.shell.exec('kubectl get pods 2>&1 | head -1'), /No resources found|NAME/, "the attacker's own kubectl works again");
 });
 
-test("a full home and a full /tmp stop at their limits, on no host disk, and the terminal says so", async () => {
+report.attack("a full home and a full /tmp stop at their limits, on no host disk, and the terminal says so", async () => {
   const say = async (line: string, expected: RegExp, what: string) => {
     const start = a.shell.output.length;
     // Sent as the learner types it: the explanation follows a failed command at the prompt.
@@ -132,7 +137,7 @@ test("a full home and a full /tmp stop at their limits, on no host disk, and the
   await othersStillServed();
 });
 
-test('a memory hog is killed at the session\'s memory limit, below its per-process limit', async () => {
+report.attack('a memory hog is killed at the session\'s memory limit, below its per-process limit', async () => {
   // 400 MiB is within the 1 GiB a single process may map, and above the session's 256 MiB.
   const out = await a.shell.exec('head -c 400M /dev/zero | tail | wc -c; echo "status=${PIPESTATUS[1]}"', 60_000);
   assert.match(out, /status=137/, `tail is killed (SIGKILL) by the kernel at the cgroup's limit:\n${out}`);
@@ -146,7 +151,7 @@ test('a memory hog is killed at the session\'s memory limit, below its per-proce
   await othersStillServed();
 });
 
-test('busy loops get the session\'s CPU share, not the machine', async () => {
+report.attack('busy loops get the session\'s CPU share, not the machine', async () => {
   await a.shell.exec("for i in 1 2 3; do timeout 20 sh -c 'while :; do :; done' & done");
   const throttled = () =>
     cgroups.dirs(a.id).some((dir) => {
@@ -158,7 +163,7 @@ test('busy loops get the session\'s CPU share, not the machine', async () => {
   await othersStillServed();
 });
 
-test('a fork bomb stays under the pids limit, and ending the session removes its cgroup', async () => {
+report.attack('a fork bomb stays under the pids limit, and ending the session removes its cgroup', async () => {
   const c = await learnerWithShell(platform);
   const dirs = cgroups.dirs(c.id);
   assert.ok(dirs.length > 0 && dirs.every((dir) => existsSync(dir)), 'the session has a cgroup');
@@ -175,7 +180,7 @@ test('a fork bomb stays under the pids limit, and ending the session removes its
   c.shell.close();
 });
 
-test('syscalls a shell never needs are refused by the seccomp filter; ordinary commands work', async () => {
+report.attack('syscalls a shell never needs are refused by the seccomp filter; ordinary commands work', async () => {
   // Syscall numbers of this machine, from libseccomp on the host.
   const names = [...BLOCKED_SYSCALLS, 'clone'];
   const resolved = await run('/usr/bin/python3', ['-c', `import seccomp, sys\nfor n in sys.argv[1:]: print(n, seccomp.resolve_syscall(seccomp.Arch.NATIVE, n))`, ...names]);

@@ -2,10 +2,13 @@
 // CLI-started server, a real cluster, real sandboxes. Learner A attacks; learner B is the victim
 // whose shell must keep working throughout.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, afterEach, before, test } from 'node:test';
+import { AttackReport } from '../testing/attack-report.ts';
 import { learnerIdOf, learnerWithShell, newLearner, type Platform, Shell, startPlatform } from '../testing/platform.ts';
 
 let platform: Platform;
+const report = new AttackReport('Learner isolation');
+afterEach((t) => report.record(t));
 let a: Awaited<ReturnType<typeof learnerWithShell>>;
 let b: Awaited<ReturnType<typeof learnerWithShell>>;
 const secret = 'security-suite-cookie-secret-do-not-leak';
@@ -13,6 +16,7 @@ const gradingToken = 'security-suite-grading-token';
 
 before(async () => {
   platform = await startPlatform({ CNLAB_COOKIE_SECRET: secret, CNLAB_GRADING_TOKEN: gradingToken });
+  await report.start(platform);
   [a, b] = await Promise.all([learnerWithShell(platform), learnerWithShell(platform)]);
   assert.notEqual(a.namespace, b.namespace);
   assert.match(await b.shell.exec('kubectl create deployment web --image=nginx --replicas=1'), /created/);
@@ -20,6 +24,7 @@ before(async () => {
 });
 
 after(async () => {
+  await report.finish();
   a?.shell.close();
   b?.shell.close();
   await platform?.stop();
@@ -28,7 +33,7 @@ after(async () => {
 
 const forbidden = /forbidden/i;
 
-test("A cannot read, list, create, delete or exec in B's namespace", async () => {
+report.attack("A cannot read, list, create, delete or exec in B's namespace", async () => {
   const pod = await b.shell.exec('kubectl get pods -o name | head -1');
   assert.match(pod, /^pod\/web-/);
   for (const command of [
@@ -42,10 +47,14 @@ test("A cannot read, list, create, delete or exec in B's namespace", async () =>
   ]) {
     assert.match(await a.shell.exec(command), forbidden, command);
   }
+  // Beside the terminal, one sentence says why, once: this is not A's namespace.
+  const notices = () => a.shell.frames.filter((frame) => frame.type === 'notice').map((frame) => frame.message ?? '');
+  await a.shell.waitFor(() => notices().length > 0, 'the explanation of the refusal');
+  assert.deepEqual(notices().filter((message) => message.includes(`You can act only in your own namespace, ${a.namespace}`)).length, 1, notices().join('\n'));
   assert.match(await b.shell.exec('kubectl get deployment web -o name'), /deployment.apps\/web/);
 });
 
-test('A cannot create cluster-scoped objects', async () => {
+report.attack('A cannot create cluster-scoped objects', async () => {
   for (const command of [
     'kubectl create namespace evil',
     'kubectl create clusterrole evil --verb=get --resource=secrets',
@@ -56,7 +65,7 @@ test('A cannot create cluster-scoped objects', async () => {
   }
 });
 
-test('A cannot grant itself more rights through a Role or RoleBinding', async () => {
+report.attack('A cannot grant itself more rights through a Role or RoleBinding', async () => {
   for (const command of [
     `kubectl create rolebinding escalate --clusterrole=cluster-admin --serviceaccount=${a.namespace}:learner`,
     `kubectl create rolebinding escalate --clusterrole=admin --serviceaccount=${a.namespace}:learner`,
@@ -71,7 +80,7 @@ test('A cannot grant itself more rights through a Role or RoleBinding', async ()
 });
 
 // Pods run real processes on the real node: nothing a learner puts in a pod spec reaches the host.
-test("A's pods cannot touch the host: privileged, host paths, host namespaces, pinning and the host's users are refused", async () => {
+report.attack("A's pods cannot touch the host: privileged, host paths, host namespaces, pinning and the host's users are refused", async () => {
   const attempt = (name: string, spec: Record<string, unknown>, container: Record<string, unknown> = {}) =>
     a.shell.exec(`echo '${JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'c', image: 'busybox:1.37', command: ['sleep', '3600'], ...container }], ...spec } })}' | kubectl apply -f - 2>&1`);
   const refusals: [string, string, RegExp][] = [
@@ -97,7 +106,7 @@ test("A's pods cannot touch the host: privileged, host paths, host namespaces, p
   assert.match(await a.shell.exec('kubectl delete pod plain --wait=false'), /deleted/);
 });
 
-test("A cannot undo the platform's isolation from inside the namespace", async () => {
+report.attack("A cannot undo the platform's isolation from inside the namespace", async () => {
   for (const [command, expected] of [
     ['kubectl delete networkpolicy isolate-from-other-namespaces', /belongs to the platform/],
     ['kubectl delete role learner', /belongs to the platform/],
@@ -120,14 +129,18 @@ test("A cannot undo the platform's isolation from inside the namespace", async (
   assert.match(await a.shell.exec('kubectl get networkpolicy -o name'), /isolate-from-other-namespaces/);
 });
 
-test('A reads only what the lessons need cluster-wide', async () => {
+report.attack('A reads only what the lessons need cluster-wide', async () => {
   assert.match(await a.shell.exec('kubectl get nodes -o name'), /node\/node-000000/);
   assert.match(await a.shell.exec(`kubectl get namespace ${a.namespace} -o name`), new RegExp(`namespace/${a.namespace}`));
   assert.match(await a.shell.exec(`kubectl get namespace ${b.namespace}`), forbidden);
   assert.match(await a.shell.exec('kubectl get namespaces'), forbidden);
+  // Everyday commands a beginner types work as they would on their own cluster.
+  assert.doesNotMatch(await a.shell.exec('kubectl get all'), forbidden);
+  assert.match(await a.shell.exec('kubectl describe node node-000000'), /^Name: +node-000000$/m);
+  assert.doesNotMatch(await a.shell.exec('kubectl describe node node-000000'), forbidden);
 });
 
-test("the shell sees no server files, environment, admin kubeconfig or other learners' homes", async () => {
+report.attack("the shell sees no server files, environment, admin kubeconfig or other learners' homes", async () => {
   const kubeconfig = (await platform.cli('cluster', 'kubeconfig')).stdout.trim();
   assert.match(await a.shell.exec(`cat ${kubeconfig}`), /No such file or directory/);
   assert.match(await a.shell.exec(`ls ${platform.stateDir}`), /No such file or directory/);
@@ -143,7 +156,7 @@ test("the shell sees no server files, environment, admin kubeconfig or other lea
   assert.match(await a.shell.exec('kubectl auth whoami -o jsonpath={.status.userInfo.username}'), new RegExp(`^system:serviceaccount:${a.namespace}:learner$`));
 });
 
-test('the shell sees only its own processes and reaches nothing but the API', async () => {
+report.attack('the shell sees only its own processes and reaches nothing but the API', async () => {
   const processes = (await a.shell.exec('ps -e -o comm=')).split('\n').map((line) => line.trim());
   assert.deepEqual(new Set(processes), new Set(['bwrap', 'sh', 'bash', 'socat', 'ps']));
   const apiPort = new URL(String(JSON.parse((await platform.cli('cluster', 'status', '--json')).stdout).apiUrl)).port;
@@ -153,7 +166,7 @@ test('the shell sees only its own processes and reaches nothing but the API', as
   }
 });
 
-test("A cannot attach to B's terminal: stolen session id, foreign origin, no cookie", async () => {
+report.attack("A cannot attach to B's terminal: stolen session id, foreign origin, no cookie", async () => {
   const attempts: Array<[string, Record<string, string>, number]> = [
     ["A's cookie with B's session id", { cookie: a.learner.cookie, origin: platform.origin }, 404],
     ["B's cookie from a foreign origin", { cookie: b.learner.cookie, origin: 'https://evil.example' }, 403],
@@ -168,7 +181,7 @@ test("A cannot attach to B's terminal: stolen session id, foreign origin, no coo
   await assert.rejects(Shell.connect(platform, b.id, { cookie: stranger.cookie, origin: platform.origin }), (error: { status?: number }) => error.status === 404);
 });
 
-test('malformed, binary, oversized and flooding frames are refused and the server goes on', async () => {
+report.attack('malformed, binary, oversized and flooding frames are refused and the server goes on', async () => {
   const errors = () => a.shell.frames.filter((frame) => frame.type === 'error').length;
   const before = errors();
   a.shell.send('not json');
@@ -213,12 +226,12 @@ test('the shell has kubectl completion and a prompt naming the namespace', async
   await b.shell.waitFor(() => b.shell.output.slice(start).includes('node/node-000000'), 'the completed command to list nodes');
 });
 
-test('sandbox limits hold: processes, file size', async () => {
+report.attack('sandbox limits hold: processes, file size', async () => {
   assert.match(await a.shell.exec('(for i in $(seq 200); do sleep 5 & done) 2>&1 | grep -m1 -o "Resource temporarily unavailable"; wait'), /Resource temporarily unavailable/);
   assert.match(await a.shell.exec('head -c 200M /dev/zero > ~/big; echo exit=$?; rm -f ~/big'), /File size limit exceeded|exit=1\b|exit=153/);
 });
 
-test('the grading API refuses a missing or wrong token and grades with the right one', async () => {
+report.attack('the grading API refuses a missing or wrong token and grades with the right one', async () => {
   const grade = (authorization?: string) =>
     fetch(`${platform.url}/api/grade`, {
       method: 'POST',
@@ -239,7 +252,7 @@ test('the grading API refuses a missing or wrong token and grades with the right
   assert.deepEqual(body.tasks.map((task) => task.id), ['deploy', 'expose']);
 });
 
-test("a learner's progress is theirs alone", async () => {
+report.attack("a learner's progress is theirs alone", async () => {
   const progressOf = async (cookie: string) => (await fetch(`${platform.url}/api/progress/export`, { headers: { cookie } })).json() as Promise<{ learner: string }>;
   const mine = await progressOf(a.learner.cookie);
   const theirs = await progressOf(b.learner.cookie);
@@ -252,7 +265,7 @@ test("a learner's progress is theirs alone", async () => {
   assert.equal((await fetch(`${platform.url}/api/sessions/${b.id}/solution`, { headers: { cookie: a.learner.cookie } })).status, 404);
 });
 
-test("A's list of sessions and lab record hold only A's, and A cannot end B's session", async () => {
+report.attack("A's list of sessions and lab record hold only A's, and A cannot end B's session", async () => {
   const get = async (path: string, cookie: string) => (await fetch(`${platform.url}${path}`, { headers: { cookie } })).json() as Promise<Record<string, unknown>>;
   const listed = ((await get('/api/sessions', a.learner.cookie)).sessions as Array<{ id: string }>).map((session) => session.id);
   assert.ok(listed.includes(a.id) && !listed.includes(b.id), JSON.stringify(listed));
@@ -266,7 +279,7 @@ test("A's list of sessions and lab record hold only A's, and A cannot end B's se
   assert.deepEqual((await get('/api/progress/labs/service-endpoints', a.learner.cookie)).tasks, []);
 });
 
-test("a workshop's instructor routes: without the token nobody resets or watches a learner; with it, watching is read-only", async () => {
+report.attack("a workshop's instructor routes: without the token nobody resets or watches a learner; with it, watching is read-only", async () => {
   const created = await platform.cli('workshop', 'create', '--title', 'Security class', '--labs', 'service-endpoints');
   const code = /join code:\s+(\w+)/.exec(created.stdout)?.[1] ?? '';
   const token = /instructor token:\s+(\S+)/.exec(created.stdout)?.[1] ?? '';

@@ -16,6 +16,7 @@ import type { LabResult } from './grades.ts';
 //                       {"type":"exit","reason":"…"}             the shell is gone; the socket closes
 //                       {"type":"progress","result":{…}}         the lab was graded again (a LabResult)
 //                       {"type":"ungraded","message":"…"}        an automatic grading could not reach the cluster
+//                       {"type":"notice","message":"…"}          why the cluster refused a command just shown (once per kind)
 //
 // An instructor's read-only view (GET /api/workshops/:code/learners/:ref/terminal) speaks the
 // same server -> browser frames after its first frame, {"type":"auth","token":"…"}; any input
@@ -39,7 +40,8 @@ export type ServerFrame =
   | { type: 'error'; message: string }
   | { type: 'exit'; reason: string }
   | { type: 'progress'; result: LabResult }
-  | { type: 'ungraded'; message: string };
+  | { type: 'ungraded'; message: string }
+  | { type: 'notice'; message: string };
 
 export const MAX_FRAME_BYTES = 1024 * 1024;
 /** The largest terminal a resize may ask for. */

@@ -36,6 +36,8 @@ export interface ExamAttempts {
   history(learner: string, exam: string): Promise<ExamAttempt[]>;
   /** Every attempt of the learner, for their data export. */
   all(learner: string): Promise<ExamAttempt[]>;
+  /** The attempts of `exam` by any of `learners` started in [from, to]: a class sitting's. */
+  startedBetween(exam: string, learners: string[], from: Date, to: Date): Promise<ExamAttempt[]>;
 }
 
 const COLUMNS = 'id, learner, exam, started_at, ends_at, submitted_at, questions, score';
@@ -117,6 +119,15 @@ export class SqlExamAttempts implements ExamAttempts {
 
   async history(learner: string, exam: string): Promise<ExamAttempt[]> {
     return this.#withAnswers(await this.#db.rows(`SELECT ${COLUMNS} FROM exam_attempts WHERE learner = ? AND exam = ? AND submitted_at IS NOT NULL ORDER BY started_at`, [learner, exam]));
+  }
+
+  async startedBetween(exam: string, learners: string[], from: Date, to: Date): Promise<ExamAttempt[]> {
+    if (learners.length === 0) return [];
+    const rows = await this.#db.rows(
+      `SELECT ${COLUMNS} FROM exam_attempts WHERE exam = ? AND started_at >= ? AND started_at <= ? AND learner IN (${learners.map(() => '?').join(', ')}) ORDER BY started_at`,
+      [exam, from.getTime(), to.getTime(), ...learners],
+    );
+    return this.#withAnswers(rows);
   }
 
   async all(learner: string): Promise<ExamAttempt[]> {

@@ -108,4 +108,18 @@ export const migrations: ReadonlyArray<{ version: number; statements: string[] }
       )`,
     ],
   },
+  {
+    version: 6,
+    // Workshops that sit practice exams together: which exams, and when the instructor started
+    // each one's sitting (everyone's clock runs from that moment).
+    statements: [
+      "ALTER TABLE workshops ADD COLUMN exams TEXT NOT NULL DEFAULT '[]'",
+      `CREATE TABLE exam_sittings (
+        workshop TEXT NOT NULL,
+        exam TEXT NOT NULL,
+        started_at BIGINT NOT NULL,
+        PRIMARY KEY (workshop, exam)
+      )`,
+    ],
+  },
 ];

@@ -38,6 +38,7 @@ const toWorkshop = (row: Row): Workshop => ({
   startsAt: new Date(Number(row.starts_at)),
   endsAt: new Date(Number(row.ends_at)),
   instructorTokenHash: String(row.instructor_token_hash),
+  exams: JSON.parse(String(row.exams ?? '[]')) as string[],
 });
 
 export class SqlProgressStore implements ProgressStore {
@@ -65,11 +66,12 @@ export class SqlProgressStore implements ProgressStore {
 
   createWorkshop(w: Workshop): Promise<void> {
     return this.#db.transaction(({ execute }) =>
-      execute('INSERT INTO workshops (id, code, title, labs, capacity, starts_at, ends_at, instructor_token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+      execute('INSERT INTO workshops (id, code, title, labs, exams, capacity, starts_at, ends_at, instructor_token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
         w.id,
         w.code,
         w.title,
         JSON.stringify(w.labs),
+        JSON.stringify(w.exams),
         w.capacity,
         w.startsAt.getTime(),
         w.endsAt.getTime(),
@@ -91,6 +93,26 @@ export class SqlProgressStore implements ProgressStore {
 
   markWorkshopCleaned(workshop: Workshop, at: Date): Promise<void> {
     return this.#db.transaction(({ execute }) => execute('UPDATE workshops SET cleaned_at = ? WHERE id = ?', [at.getTime(), workshop.id]));
+  }
+
+  async workshopsOf(learner: string): Promise<Workshop[]> {
+    const rows = await this.#db.rows('SELECT w.* FROM workshops w JOIN workshop_members m ON m.workshop = w.id WHERE m.learner = ? ORDER BY m.joined_at', [learner]);
+    return rows.map(toWorkshop);
+  }
+
+  async startSitting(workshop: Workshop, exam: string, at: Date): Promise<Date> {
+    let started = at;
+    await this.#db.transaction(async ({ rows, execute }) => {
+      await execute('INSERT INTO exam_sittings (workshop, exam, started_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [workshop.id, exam, at.getTime()]);
+      const [row] = await rows('SELECT started_at FROM exam_sittings WHERE workshop = ? AND exam = ?', [workshop.id, exam]);
+      started = new Date(Number(row?.started_at));
+    });
+    return started;
+  }
+
+  async sittings(workshop: Workshop): Promise<Map<string, Date>> {
+    const rows = await this.#db.rows('SELECT exam, started_at FROM exam_sittings WHERE workshop = ?', [workshop.id]);
+    return new Map(rows.map((row) => [String(row.exam), new Date(Number(row.started_at))]));
   }
 
   async joinWorkshop(workshop: Workshop, learner: string, name: string): Promise<JoinResult> {

@@ -229,6 +229,29 @@ for (const [name, database] of backends) {
       await store.close();
     });
 
+    test("a workshop's exam sittings: the first start stands, members find their workshops, attempts are found by their start", async () => {
+      const store = await (await database()).open();
+      const hour = 3600_000;
+      const { workshop } = await createWorkshop(store, { title: 'Exam day', labs: [], exams: ['kcna'], capacity: 5, startsAt: new Date(), endsAt: new Date(Date.now() + hour) });
+      await createWorkshop(store, { title: 'Other', labs: ['service-endpoints'], capacity: 5, startsAt: new Date(), endsAt: new Date(Date.now() + hour) });
+      assert.deepEqual((await store.workshopByCode(workshop.code))?.exams, ['kcna']);
+      await store.joinWorkshop(workshop, 'ada', 'Ada');
+      assert.deepEqual((await store.workshopsOf('ada')).map((each) => [each.code, each.exams]), [[workshop.code, ['kcna']]]);
+      assert.deepEqual(await store.workshopsOf('grace'), []);
+      const first = new Date(Date.now() - 1000);
+      const [one, two] = await Promise.all([store.startSitting(workshop, 'kcna', first), store.startSitting(workshop, 'kcna', new Date())]);
+      assert.equal(one.getTime(), two.getTime(), 'two starts at once recorded two sittings');
+      assert.equal((await store.sittings(workshop)).get('kcna')?.getTime(), one.getTime());
+      const at = (offset: number) => new Date(first.getTime() + offset);
+      for (const [id, learner, offset] of [['before', 'ada', -5000], ['in', 'grace', 1000], ['other', 'linus', 2000]] as const) {
+        await store.exams.start({ id, learner, exam: 'kcna', startedAt: at(offset), endsAt: at(offset + hour), questions: [] });
+      }
+      const found = await store.exams.startedBetween('kcna', ['ada', 'grace'], first, at(hour));
+      assert.deepEqual(found.map((attempt) => attempt.id), ['in']);
+      assert.deepEqual(await store.exams.startedBetween('kcna', [], first, at(hour)), []);
+      await store.close();
+    });
+
     test('an exam attempt: one open per learner and exam, answers kept as given across a restart, submitted once', async () => {
       const db = await database();
       const store = await db.open();

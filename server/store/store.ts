@@ -71,6 +71,8 @@ export type Workshop = {
   code: string;
   title: string;
   labs: string[];
+  /** Practice exams the class sits together (server/exams/). */
+  exams: string[];
   capacity: number;
   startsAt: Date;
   endsAt: Date;
@@ -104,6 +106,12 @@ export interface ProgressStore {
   /** Workshops that have ended and whose namespaces have not been cleaned up yet. */
   endedWorkshops(now: Date): Promise<Workshop[]>;
   markWorkshopCleaned(workshop: Workshop, at: Date): Promise<void>;
+  /** The workshops a learner has joined, in the order they joined. */
+  workshopsOf(learner: string): Promise<Workshop[]>;
+  /** Starts the class's sitting of one of the workshop's exams, once: the start already recorded wins. */
+  startSitting(workshop: Workshop, exam: string, at: Date): Promise<Date>;
+  /** When each of the workshop's exam sittings started, by exam. */
+  sittings(workshop: Workshop): Promise<Map<string, Date>>;
   /** Records one grading of a lab (one row per task, the latest CHECKS_KEPT kept per task); a lab whose tasks all pass is completed. */
   recordGrading(runs: CheckRun[]): Promise<void>;
   recordHint(learner: string, lab: string, task: string, hint: number): Promise<void>;

@@ -52,7 +52,13 @@ export async function openTerminalPanel(lab: string, onClose: () => void): Promi
   list.dataset.current = session.id;
   menu.append(element('h2', {}, 'Your sessions'), list);
   const screen = element('div', { class: 'cnlab-terminal__screen' });
-  panel.append(handle, header, menu, screen);
+  // Why the cluster refused a command, in a sentence: beside the shell, never inside its screen.
+  const notice = element('p', { class: 'cnlab-terminal__notice', role: 'status', 'aria-live': 'polite', hidden: '' });
+  const noticeText = element('span', {});
+  const dismiss = element('button', { type: 'button', 'aria-label': 'Dismiss this explanation' }, '×');
+  notice.append(noticeText, dismiss);
+  dismiss.addEventListener('click', () => (notice.hidden = true));
+  panel.append(handle, header, menu, screen, notice);
   menuButton.addEventListener('click', () => {
     menu.hidden = !menu.hidden;
     menuButton.setAttribute('aria-expanded', String(!menu.hidden));
@@ -133,6 +139,10 @@ export async function openTerminalPanel(lab: string, onClose: () => void): Promi
           break;
         case 'ungraded':
           dispatchPageEvent('cnlab:ungraded', message.message);
+          break;
+        case 'notice':
+          noticeText.textContent = message.message;
+          notice.hidden = false;
           break;
         case 'pong':
           break;
