@@ -36,7 +36,8 @@ before(async () => {
   const objects = KubernetesObjectApi.makeApiClient(admin);
   for (const doc of parseAllDocuments(rendered.stdout)) {
     const object = doc.toJS() as KubernetesObject | null;
-    if (object) await objects.create(object);
+    // `helm template` leaves the release namespace to the installer, as `helm install` fills it in.
+    if (object) await objects.create(object.kind === 'ServiceAccount' ? { ...object, metadata: { ...object.metadata, namespace: 'cnlab' } } : object);
   }
   const token = await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({ name: 'cnlab', namespace: 'cnlab', body: { spec: { audiences: [], expirationSeconds: 3600 } } });
   const cluster = admin.getCurrentCluster();
