@@ -48,7 +48,11 @@ export default defineConfig({
         { label: 'Your progress', link: '/progress/' },
       ],
       expressiveCode: { plugins: [runnableCode] },
-      components: { Sidebar: './src/components/Sidebar.astro', MarkdownContent: './src/components/MarkdownContent.astro' },
+      components: {
+        Sidebar: './src/components/Sidebar.astro',
+        TwoColumnContent: './src/components/TwoColumnContent.astro',
+        MarkdownContent: './src/components/MarkdownContent.astro',
+      },
     }),
   ],
 });

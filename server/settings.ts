@@ -60,6 +60,7 @@ export const settingsSchema = {
   CNLAB_SESSION_TTL_SECONDS: variable(seconds(2 * 3600), 'seconds', '`7200`', 'the lifetime of a learner namespace'),
   CNLAB_SESSION_SWEEP_SECONDS: variable(seconds(30), 'seconds', '`30`', 'how often idle sessions, expired namespaces and ended workshops are cleaned up'),
   CNLAB_MAX_SESSIONS: variable(count(200).refine((n) => n <= 10_000, 'at most 10000'), 'count, up to 10000', '`200`', 'open terminals on this server; beyond it, "full, try again" (HTTP 429)'),
+  CNLAB_SESSION_POOL: variable(z.coerce.number({ error: 'give a number' }).int('give a whole number').min(0, 'give 0 or more').max(1000, 'at most 1000').default(10), 'count, up to 1000; `0` turns it off', '`10`', 'namespaces kept ready for new sessions (everything but the learner made in advance, so a session takes one instead of making one); set it to a class\'s size before the class starts at once; shared by every server on the cluster'),
   CNLAB_MAX_SESSIONS_PER_LEARNER: variable(count(3), 'count', '`3`', 'open terminals per learner'),
   CNLAB_SESSION_MEMORY_MIB: variable(count(768), 'MiB', '`768`', "the memory of one learner session: its processes, its home and its /tmp together; beyond it the kernel stops the largest process (a cgroup: root only)"),
   CNLAB_SESSION_CPUS: variable(z.coerce.number({ error: 'give a number of CPUs' }).positive('give a number of CPUs above 0').max(64, 'at most 64').default(1), 'CPUs, e.g. `0.5`', '`1`', 'the CPU time one learner session may use (a cgroup: root only)'),

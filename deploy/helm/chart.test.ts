@@ -79,7 +79,7 @@ test('the default values render a trial: the server, its rights, its Secret, a P
   const objects = await render();
   assert.deepEqual(
     [...new Set(objects.map((obj) => obj.kind))].sort(),
-    ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'PodDisruptionBudget', 'Secret', 'Service', 'ServiceAccount', 'StatefulSet'],
+    ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Secret', 'Service', 'ServiceAccount', 'StatefulSet'],
   );
   const deployment = one(objects, 'Deployment');
   assert.equal((deployment.spec as { replicas: number }).replicas, 2);

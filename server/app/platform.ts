@@ -12,7 +12,7 @@ import { loadExamsWithBanks } from '../exams/load.ts';
 import { PracticeExams } from '../exams/practice.ts';
 import { buildApp } from '../http/app.ts';
 import type { Listening } from '../http/host-guard.ts';
-import { type AutoGrader, autoGrader } from '../labs/auto-grader.ts';
+import { type AutoGrader, autoGrader, type GradeEvents } from '../labs/auto-grader.ts';
 import { type Lab, loadLabs } from '../labs/load.ts';
 import { logger } from '../log.ts';
 import { stateDir } from '../paths.ts';
@@ -21,14 +21,16 @@ import { setting } from '../settings.ts';
 import { SessionManager } from '../sessions/manager.ts';
 import { sessionSettings } from '../sessions/settings.ts';
 import type { Steps } from '../steps.ts';
-import { openStore } from '../store/open.ts';
+import { openReplicaBus, openStore } from '../store/open.ts';
+import { localBus } from '../store/replica-bus.ts';
 import type { ProgressStore } from '../store/store.ts';
 import { siteDir } from './site.ts';
 
 // The composition root: the one module that knows every part of the platform and how they fit.
 // Everything below it is handed what it needs; nothing below it reaches up or sideways for it.
 //
-//   cluster access ─> store ─> labs ─> sessions ─> auto-grader ─> HTTP app (optional)
+//   cluster access ─> store (and the events every server hears) ─> labs ─> sessions ─> auto-grader ─> HTTP app (optional)
+//   and, for the server, the cluster-wide background work under a lease (background.ts)
 
 /** The cluster for `up`, `start` and `labs test`: brought up (or confirmed up) and recorded. */
 export async function clusterUp(choice: ProviderChoice, steps: Steps): Promise<ClusterAccess> {
@@ -89,7 +91,10 @@ export async function buildPlatform(access: ClusterAccess, steps: Steps, options
     logger,
     labSetup: (lab) => labs.get(lab)?.setup,
   });
-  const grader = autoGrader(kc, labs, store, logger, sessions.events);
+  // The server's grades reach learners' sockets on every server of its database; a command that
+  // only proves labs has no sockets to reach.
+  const gradeEvents = options.http ? await openReplicaBus<GradeEvents>(logger) : localBus<GradeEvents>();
+  const grader = autoGrader(kc, labs, store, logger, sessions.events, gradeEvents);
   await steps.step('prepare learner sessions (reconcile namespaces, check the sandbox)', () => sessions.start());
   const http = options.http ? await webServer(options.http, { kc, store, labs, sessions, grader }) : undefined;
   return {
@@ -101,6 +106,7 @@ export async function buildPlatform(access: ClusterAccess, steps: Steps, options
     http,
     async stop() {
       await Promise.all([http?.close(), sessions.stop()]);
+      await gradeEvents.close();
       await store.close();
     },
   };

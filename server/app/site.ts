@@ -7,7 +7,7 @@ import { projectRoot } from '../paths.ts';
 import type { Steps } from '../steps.ts';
 
 export const siteDir = join(projectRoot, 'dist');
-const sources = ['content', 'src', 'labs', 'astro.config.mjs'].map((entry) => join(projectRoot, entry));
+const sources = ['content', 'src', 'labs', 'exams', 'astro.config.mjs'].map((entry) => join(projectRoot, entry));
 
 async function newestChange(path: string): Promise<number> {
   const info = await stat(path);

@@ -3,7 +3,7 @@ import { logger } from '../log.ts';
 import { sessionSettings } from '../sessions/settings.ts';
 import { createSteps } from '../steps.ts';
 import type { ProviderChoice } from '../cluster/select.ts';
-import { endWorkshops } from '../workshops/end.ts';
+import { startBackgroundWork } from './background.ts';
 import { buildPlatform, clusterUp } from './platform.ts';
 import { ensureSiteBuilt } from './site.ts';
 
@@ -28,20 +28,19 @@ export async function startPlatform(options: StartOptions): Promise<void> {
     }
     throw error;
   }
-  // Ended workshops are cleaned up as often as sessions are swept.
-  const ending = setInterval(
-    () => void endWorkshops(store, sessions, logger).catch((error: unknown) => logger.error({ err: error }, 'cleaning up ended workshops failed')),
-    sessionSettings().sweepSeconds * 1000,
-  );
-  ending.unref();
+  // Expired namespaces and ended workshops are cleaned up as often as sessions are swept, by one
+  // server at a time.
+  const background = await startBackgroundWork({ kc: platform.kc, store, sessions, logger, everyMs: sessionSettings().sweepSeconds * 1000 });
   const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}/`;
   steps.info(`cnlab is ready in ${steps.elapsed().toFixed(1)}s: open ${url}`);
   steps.info('Ctrl-C stops the server; the cluster keeps running for a fast restart (`npm run cnlab -- cluster down` stops it)');
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
-      clearInterval(ending);
-      void platform.stop().then(() => process.exit(0));
+      void background
+        .stop()
+        .then(() => platform.stop())
+        .then(() => process.exit(0));
     });
   }
 }

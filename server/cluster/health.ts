@@ -1,4 +1,5 @@
-import { CoreV1Api, KubeConfig, VersionApi, type V1Node } from '@kubernetes/client-node';
+import https from 'node:https';
+import { CoreV1Api, KubeConfig, type RequestContext, VersionApi, type V1Node } from '@kubernetes/client-node';
 import type { ClusterAccess, ProviderName } from './provider.ts';
 
 export type ClusterHealth = {
@@ -12,8 +13,27 @@ export type ClusterHealth = {
   message?: string;
 };
 
+/**
+ * A kubeconfig whose API calls share kept-alive connections. client-node makes a new agent, and
+ * so a new TCP connection and TLS handshake, for every call; with many calls at once (a class
+ * opening its terminals) the handshakes cost the API server more than the calls themselves. The
+ * agent is the library's own (its CA, client certificate and TLS options), kept instead of
+ * thrown away; one through a proxy is left as it is.
+ */
+class KeepAliveKubeConfig extends KubeConfig {
+  #agent: https.Agent | undefined;
+
+  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    await super.applySecurityAuthentication(context);
+    const made = context.getAgent();
+    if (made?.constructor !== https.Agent) return;
+    this.#agent ??= new https.Agent({ ...(made as https.Agent).options, keepAlive: true });
+    context.setAgent(this.#agent);
+  }
+}
+
 export function loadKubeConfig(access: ClusterAccess): KubeConfig {
-  const kc = new KubeConfig();
+  const kc = new KeepAliveKubeConfig();
   // In a pod: the API server's Service address and the ServiceAccount token, which the client re-reads as the kubelet rotates it.
   if (access.inCluster) kc.loadFromCluster();
   else kc.loadFromFile(access.kubeconfig);

@@ -9,7 +9,8 @@ import { test } from 'node:test';
 import { loadLabs } from '../labs/load.ts';
 import { projectRoot } from '../paths.ts';
 import { YamlFileError } from '../yaml-file.ts';
-import { type Course, loadCourse } from './load.ts';
+import { type Course, type Lesson, lessonsInOrder, loadCourse } from './load.ts';
+import { describeEarlyTerm, termsUsedTooEarly, usesAny } from './term-order.ts';
 
 const course: Course = await loadCourse();
 const labs = await loadLabs();
@@ -109,6 +110,45 @@ test('the glossary: unique terms, and every cross-reference resolves', () => {
   }
 });
 
+// The words a newcomer meets in the first modules; each must say which lesson teaches it.
+const coreTerms = ['pod', 'deployment', 'replicaset', 'service', 'namespace', 'kubectl', 'kubelet', 'control-plane', 'etcd', 'kube-scheduler', 'controller', 'container-runtime', 'configmap', 'secret', 'ingress', 'networkpolicy', 'persistentvolumeclaim', 'statefulset', 'daemonset', 'job', 'customresourcedefinition', 'kubernetes-operator', 'helm-chart', 'kubeconfig', 'rbac', 'serviceaccount'];
+
+test('the glossary says which lesson teaches each core term, and that lesson uses it', () => {
+  const ordered = lessonsInOrder(course);
+  for (const id of coreTerms) assert.ok(course.glossary.find((entry) => entry.id === id)?.introducedIn, `content/glossary.yaml: ${id} needs introducedIn and uses`);
+  const problems: string[] = [];
+  for (const entry of course.glossary.filter((term) => term.introducedIn)) {
+    const lesson = course.lessons.get(entry.introducedIn ?? '');
+    if (!lesson) problems.push(`glossary ${entry.id}: introducedIn ${entry.introducedIn} is not a lesson`);
+    else if (!usesAny(lesson, entry.uses ?? [])) problems.push(`glossary ${entry.id}: ${entry.introducedIn} never uses ${entry.uses?.join(' / ')} in its prose`);
+  }
+  assert.deepEqual(problems, []);
+});
+
+test('each glossary term a lesson uses is either linked or was introduced by an earlier lesson in course order', () => {
+  assert.deepEqual(termsUsedTooEarly(lessonsInOrder(course), course.glossary).map(describeEarlyTerm), []);
+});
+
+test('the term-order check names the file, line and word of an unlinked early use, and reads only prose', () => {
+  const lesson = (slug: string, body: string): Lesson => ({ ...lessons[0]!, slug, file: join(projectRoot, 'content', `${slug}.mdx`), body, bodyLine: 10 });
+  const glossary = [{ term: 'etcd', id: 'etcd', definition: 'The key-value store of the cluster.', introducedIn: 'm/teaches', uses: ['etcd'] }];
+  const teaches = lesson('m/teaches', 'etcd keeps the state.\n');
+  const check = (body: string) => termsUsedTooEarly([lesson('m/early', body), teaches], glossary).map(describeEarlyTerm);
+  assert.deepEqual(check('Intro.\n\nThe state lives in\netcd, a store.\n'), ['content/m/early.mdx:13: "etcd" (etcd) is taught later, in m/teaches; link it to its glossary entry or that lesson, or explain it here and teach it earlier']);
+  assert.deepEqual(check('The state lives in [etcd](/glossary/#etcd); etcd again.\n'), [], 'a glossary link');
+  assert.deepEqual(check('The state lives in [the etcd\nstore](/m/teaches/#raft).\n'), [], 'a link to the teaching lesson, across a line break');
+  assert.deepEqual(check('```sh\netcdctl get / && etcd\n```\n\nRun `etcd --help`. See <Aside title="etcd" />.\n'), [], 'code and markup are not prose');
+  assert.equal(check('Read [etcd](/glossary/#raft) first.\n').length, 1, 'a link elsewhere does not count');
+  assert.equal(check('Pretend [etcd](/m/other/) explains.\n').length, 1);
+  assert.deepEqual(check('The etcdctl tool and kube-etcd-backup.\n'), [], 'whole words only');
+  const helm = [
+    { term: 'Helm', id: 'helm', definition: 'The package manager of Kubernetes.', introducedIn: 'm/teaches', uses: ['Helm'] },
+    { term: 'Helm chart', id: 'helm-chart', definition: 'A package of templated manifests.', introducedIn: 'm/teaches', uses: ['Helm chart'] },
+  ];
+  assert.deepEqual(termsUsedTooEarly([lesson('m/early', 'Ship a [Helm chart](/glossary/#helm-chart).\n'), lesson('m/teaches', 'Helm and a Helm chart.\n')], helm), [], 'a link to a longer term covers the shorter one inside it');
+  assert.equal(termsUsedTooEarly([lesson('m/early', 'Ship a chart with [Helm](/glossary/#helm), or a Helm chart.\n'), lesson('m/teaches', 'Helm and a Helm chart.\n')], helm).length, 1, 'but not the other way round');
+});
+
 test('every module has a diagram, and every diagram is accessible SVG that follows the theme', async () => {
   const folder = join(projectRoot, 'src', 'components', 'diagrams');
   for (const file of (await readdir(folder)).filter((name) => name.endsWith('.astro'))) {
@@ -144,7 +184,8 @@ test('the outline covers every item of the upstream curriculum (modules 1-6), wi
   // An item N.M.K is part K of upstream item N.M: the parts together stand for the item.
   const upstreamId = (id: string) => id.split('.').slice(0, 2).join('.');
   const ours = new Map<string, { labs: string[] }[]>();
-  for (const item of modules.flatMap((module) => module.items)) ours.set(upstreamId(item.id), [...(ours.get(upstreamId(item.id)) ?? []), item]);
+  // Module 0 is the course's own orientation, which the upstream outline does not list.
+  for (const item of modules.filter((module) => module.number > 0).flatMap((module) => module.items)) ours.set(upstreamId(item.id), [...(ours.get(upstreamId(item.id)) ?? []), item]);
   // An item is a numbered line and its indented continuation lines, under a "## N. Module" heading.
   const items = new Map<string, string>();
   let module = 0;

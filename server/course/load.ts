@@ -18,6 +18,8 @@ export type Lesson = LessonFields & {
   title: string;
   /** The MDX after the front matter. */
   body: string;
+  /** The file's line number of the body's first line, for messages that point into the body. */
+  bodyLine: number;
 };
 
 export type Course = {
@@ -30,10 +32,10 @@ export type Course = {
 // Starlight's own fields (sidebar, tableOfContents, ...) may sit beside the lesson's.
 const lessonFrontMatter = lessonFields.extend({ title: z.string().min(3), description: z.string().min(20) }).loose();
 
-export function parseFrontMatter<T>(file: string, text: string, schema: z.ZodType<T>): { data: T; body: string } {
+export function parseFrontMatter<T>(file: string, text: string, schema: z.ZodType<T>): { data: T; body: string; bodyLine: number } {
   const match = /^---\n([\s\S]*?)\n---\n/.exec(text);
-  if (!match?.[1]) return { data: parseYaml(file, '', schema, HINT), body: text };
-  return { data: parseYaml(file, match[1], schema, HINT, 2), body: text.slice(match[0].length) };
+  if (!match?.[1]) return { data: parseYaml(file, '', schema, HINT), body: text, bodyLine: 1 };
+  return { data: parseYaml(file, match[1], schema, HINT, 2), body: text.slice(match[0].length), bodyLine: match[0].split('\n').length };
 }
 
 const readYaml = async <T,>(file: string, schema: z.ZodType<T>) => parseYaml(file, await readFile(file, 'utf8'), schema, HINT);
@@ -46,10 +48,16 @@ async function loadModuleLessons(root: string, module: string, into: Course): Pr
     const file = join(dir, name);
     if (name.endsWith('.quiz.yaml')) into.quizzes.set(slug, await readYaml(file, quizSchema));
     else if (name.endsWith('.mdx') && name !== 'index.mdx' && !name.startsWith('_')) {
-      const { data, body } = parseFrontMatter(file, await readFile(file, 'utf8'), lessonFrontMatter);
-      into.lessons.set(slug, { ...data, slug, file, body });
+      const { data, body, bodyLine } = parseFrontMatter(file, await readFile(file, 'utf8'), lessonFrontMatter);
+      into.lessons.set(slug, { ...data, slug, file, body, bodyLine });
     }
   }
+}
+
+/** The lessons in teaching order: module by module, each module's lessons in the outline's order. */
+export function lessonsInOrder(course: Course): Lesson[] {
+  const slugs = new Set(course.curriculum.modules.flatMap((module) => module.items.map((item) => item.lesson)));
+  return [...slugs].flatMap((slug) => course.lessons.get(slug) ?? []);
 }
 
 export async function loadCourse(root = contentDir): Promise<Course> {

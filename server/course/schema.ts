@@ -17,7 +17,8 @@ export const curriculumSchema = z.strictObject({
   ),
   modules: z.array(
     z.strictObject({
-      number: z.number().int().min(1),
+      // Module 0 is the course's own orientation, before module 1 of the upstream outline.
+      number: z.number().int().min(0),
       slug,
       title: z.string().min(3),
       summary: z.string().min(20),
@@ -40,7 +41,7 @@ export type Curriculum = z.infer<typeof curriculumSchema>;
 
 /** What a lesson adds to Starlight's front matter; the site also accepts pages without it. */
 export const lessonFields = z.object({
-  module: z.number().int().min(1),
+  module: z.number().int().min(0),
   order: z.number().int().min(1),
   domain: domainId,
   subArea: slug,
@@ -83,6 +84,21 @@ export const quizSchema = z.strictObject({ questions: z.array(quizQuestionSchema
 export type Quiz = z.infer<typeof quizSchema>;
 
 export const glossarySchema = z
-  .array(z.strictObject({ term: z.string().min(1), id: slug, definition: z.string().min(20), see: z.array(slug).optional() }))
+  .array(
+    z
+      .strictObject({
+        term: z.string().min(1),
+        id: slug,
+        definition: z.string().min(20),
+        see: z.array(slug).optional(),
+        /** The lesson that teaches the term; earlier lessons in course order must link it. */
+        introducedIn: lessonSlug.optional(),
+        /** The words that count as a use of the term in prose, matched whole and case-sensitively. */
+        uses: z.array(z.string().min(2)).min(1).optional(),
+      })
+      .refine((entry) => (entry.introducedIn === undefined) === (entry.uses === undefined), {
+        message: 'introducedIn and uses go together: the lesson that teaches the term, and the words that mean it',
+      }),
+  )
   .min(1);
 export type Glossary = z.infer<typeof glossarySchema>;

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Lab } from '../labs/load.ts';
+import { StoreUnavailableError } from '../store/connection.ts';
 import type { ProgressStore, Workshop } from '../store/store.ts';
 import type { AutoGrader } from '../labs/auto-grader.ts';
 import type { SessionManager } from '../sessions/manager.ts';
@@ -189,7 +190,10 @@ export function registerWorkshopRoutes(
           }
           request.log.info({ workshop: workshop.code, learner: request.params.ref, lab }, 'instructor watches a learner\'s terminal');
           watch(socket, session);
-        })().catch(() => socket.close(4400, 'the first frame must be {"type":"auth","token":"…"}'));
+        })().catch((error: unknown) =>
+          // 1013: "try again later", the database being down is not the instructor's mistake.
+          error instanceof StoreUnavailableError ? socket.close(1013, 'the progress database is not answering: try again in a moment') : socket.close(4400, 'the first frame must be {"type":"auth","token":"…"}'),
+        );
       });
     },
   );

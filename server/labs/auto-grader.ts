@@ -37,11 +37,20 @@ export type AutoGrader = {
   readonly events: Bus<GradeEvents>;
 };
 
-/** Grades sessions when their shells go quiet, and whenever asked. */
-export function autoGrader(kc: KubeConfig, labs: ReadonlyMap<string, Lab>, store: ProgressStore, logger: Logger, sessions: Bus<SessionEvents>): AutoGrader {
+/**
+ * Grades sessions when their shells go quiet, and whenever asked. Grades are published on
+ * `events`: an in-process bus by default, or one that reaches every server (server/store/replica-bus.ts).
+ */
+export function autoGrader(
+  kc: KubeConfig,
+  labs: ReadonlyMap<string, Lab>,
+  store: ProgressStore,
+  logger: Logger,
+  sessions: Bus<SessionEvents>,
+  events: Bus<GradeEvents> = createBus(),
+): AutoGrader {
   const timers = new Map<string, NodeJS.Timeout[]>();
   const last = new Map<string, string>();
-  const events = createBus<GradeEvents>();
 
   async function grade(session: Session, trigger: CheckRun['trigger']): Promise<(LabResult & { unsaved?: string }) | undefined> {
     const lab = labs.get(session.lab);

@@ -8,7 +8,7 @@ import { labKinds as kinds } from '../shared/kinds.ts';
 import { accessKey, type CustomCheck, evaluate, kindsRead, type LogRead, logTarget, missingIn, type Reader, type Snapshot } from './checks.ts';
 import type { Lab } from './load.ts';
 import { learnerNamespace } from '../sessions/provision.ts';
-import { LABELS, MANAGED_BY, ownerLabel } from '../shared/names.ts';
+import { isLearnerNamespace, LABELS, LEARNER_NAMESPACES, ownerLabel } from '../shared/names.ts';
 import { withinDeadline } from './deadline.ts';
 import { listRaw } from './read-raw.ts';
 import type { LearnerGrade } from './report.ts';
@@ -86,7 +86,7 @@ export async function gradeNamespace(kc: KubeConfig, lab: Lab, namespace: string
   try {
     const found = await withinDeadline(kc.makeApiClient(CoreV1Api).readNamespace({ name: namespace }), `reading namespace ${namespace}`);
     const labels = found.metadata?.labels ?? {};
-    if (options.learnerOnly && (labels[LABELS.managedBy] !== MANAGED_BY || !labels[LABELS.owner])) {
+    if (options.learnerOnly && !isLearnerNamespace(labels)) {
       throw unknownTarget(`namespace ${namespace} is not a learner namespace of this platform`, 'the grading API grades learner namespaces only; an operator grades any namespace with `cnlab grade --kubeconfig`');
     }
     return await gradeLab(kc, lab, namespace, 'instructor');
@@ -118,7 +118,7 @@ const WORKSHOP_GRADINGS_AT_ONCE = 8;
 export async function gradeLearners(kc: KubeConfig, lab: Lab, learners: Array<{ learner: string; name: string }>): Promise<LearnerGrade[]> {
   try {
     const namespaces = await withinDeadline(
-      kc.makeApiClient(CoreV1Api).listNamespace({ labelSelector: `${LABELS.managedBy}=${MANAGED_BY},${LABELS.lab}=${lab.definition.id}` }),
+      kc.makeApiClient(CoreV1Api).listNamespace({ labelSelector: `${LEARNER_NAMESPACES},${LABELS.lab}=${lab.definition.id}` }),
       'listing learner namespaces',
     );
     const byOwner = new Map(namespaces.items.map((namespace) => [namespace.metadata?.labels?.[LABELS.owner], namespace.metadata?.name]));

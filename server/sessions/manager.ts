@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -13,6 +13,7 @@ import { type Bus, createBus } from '../shared/bus.ts';
 import { LABELS, ownerLabel } from '../shared/names.ts';
 import { type ApiRelay, startApiRelay } from './api-relay.ts';
 import { ensureLearnerAdmission } from './learner-admission.ts';
+import { NamespacePool } from './pool.ts';
 import {
   deleteNamespace,
   ensureClusterReadRole,
@@ -87,6 +88,8 @@ export class SessionManager {
   readonly #returnable = new Map<string, V1Namespace>();
   /** Each session's own API relay, so that its connections are counted and capped per session. */
   readonly #relays = new Map<string, ApiRelay>();
+  /** Namespaces made in advance, for new sessions to take instead of making one. */
+  readonly #pool: NamespacePool;
   readonly #cgroups: SessionCgroups;
   #seccompFilter = '';
   #usr = '';
@@ -102,6 +105,7 @@ export class SessionManager {
   constructor(options: ManagerOptions) {
     this.#options = options;
     this.#cgroups = new SessionCgroups(options.dir);
+    this.#pool = new NamespacePool(options.kc, options.settings.poolSize, options.logger);
     this.#freeSlots = Array.from({ length: options.settings.maxSessions }, (_, index) => index);
     const cluster = options.kc.getCurrentCluster();
     if (!cluster) throw new Error('the admin kubeconfig has no current cluster');
@@ -132,8 +136,10 @@ export class SessionManager {
     await ensureClusterReadRole(kc);
     const { userNamespaces } = await ensureLearnerAdmission(kc);
     logger.info({ userNamespaces }, userNamespaces ? 'learner pods run in user namespaces' : 'learner pods run without user namespaces: no real node supports them');
-    const { deleted } = await reconcile(kc);
+    const { deleted, pool, removedFromPool } = await reconcile(kc, this.#options.settings.poolSize);
     if (deleted.length > 0) logger.info({ deleted }, 'deleted expired learner namespaces left by an earlier run');
+    if (removedFromPool.length > 0) logger.info({ removed: removedFromPool }, 'deleted pool namespaces that were incomplete or beyond the pool size');
+    this.#pool.start(pool);
     // Learners may return to namespaces an earlier run left within their lifetime; knowing them
     // up front saves every new session a lookup.
     for (const ns of await listLearnerNamespaces(kc)) {
@@ -156,12 +162,14 @@ export class SessionManager {
       this.#sandboxProblem = probe.reason;
       logger.error({ reason: probe.reason }, 'the terminal sandbox cannot be created: terminals will refuse to start');
     }
-    this.#sweeper = setInterval(() => void this.sweep().catch((error: unknown) => logger.error({ err: error }, 'session sweep failed')), this.#options.settings.sweepSeconds * 1000);
+    // The cluster-wide cleanup (sweepNamespaces) is scheduled by the platform, under a lease.
+    this.#sweeper = setInterval(() => void this.sweepSessions().catch((error: unknown) => logger.error({ err: error }, 'session sweep failed')), this.#options.settings.sweepSeconds * 1000);
     this.#sweeper.unref();
   }
 
   async stop(): Promise<void> {
     clearInterval(this.#sweeper);
+    await this.#pool.stop();
     // Shells end with the server; namespaces stay until they expire, for their owners to return to.
     for (const session of this.#sessions.values()) session.terminal.kill();
     this.#sessions.clear();
@@ -324,17 +332,43 @@ export class SessionManager {
     return deleted;
   }
 
-  /** Closes idle and expired sessions and deletes expired namespaces nobody holds. */
-  async sweep(now = Date.now()): Promise<void> {
+  /**
+   * This process's part of the cleanup: its idle and expired sessions close, and so do those whose
+   * namespace is gone or going (deleted by whichever server ran the cluster-wide part: a workshop
+   * ended, an administrator removed it), so no shell outlives its namespace on any server.
+   */
+  async sweepSessions(now = Date.now()): Promise<void> {
     const { settings } = this.#options;
     for (const session of [...this.#sessions.values()]) {
       if (now - session.lastInput > settings.idleSeconds * 1000) await this.close(session.id, 'idle');
       else if (session.expiresAt.getTime() <= now) await this.close(session.id, 'expired');
     }
-    const held = new Set([...this.#sessions.values()].map((session) => session.namespace));
+    // Only sessions registered before the list was asked for: a session is registered after its
+    // namespace exists, so the list cannot have missed theirs.
+    const listed = [...this.#sessions.values()];
+    const present = new Set(
+      (await listLearnerNamespaces(this.#options.kc)).filter((namespace) => namespace.status?.phase !== 'Terminating').map((namespace) => namespace.metadata?.name),
+    );
+    for (const session of listed) {
+      if (!present.has(session.namespace) && this.#sessions.has(session.id)) await this.close(session.id, 'namespace deleted');
+    }
+    // Nor can a learner return to a namespace that is gone.
+    for (const [key, namespace] of this.#returnable) if (!present.has(namespace.metadata?.name)) this.#returnable.delete(key);
+    // Every server tops up the pool it shares with the others from what the cluster holds now.
+    await this.#pool.resync();
+  }
+
+  /**
+   * The cluster-wide part, for one server at a time (the holder of the background-work lease):
+   * deletes the namespaces expired by their label. The label is the truth for every server: a
+   * session expires with its namespace (both are given one time when it opens), so a namespace
+   * held by a live session, on this server or another, is not expired; at most an expired
+   * session's namespace goes a sweep before its own server closes it.
+   */
+  async sweepNamespaces(now = Date.now()): Promise<void> {
     for (const namespace of await listLearnerNamespaces(this.#options.kc)) {
       const name = String(namespace.metadata?.name);
-      if (!held.has(name) && expiryOf(namespace).getTime() <= now && namespace.status?.phase !== 'Terminating') {
+      if (expiryOf(namespace).getTime() <= now && namespace.status?.phase !== 'Terminating') {
         const labels = namespace.metadata?.labels ?? {};
         this.#returnable.delete(returnKey(String(labels[LABELS.owner]), String(labels[LABELS.lab])));
         await deleteNamespace(this.#options.kc, name);
@@ -363,11 +397,12 @@ export class SessionManager {
       const returning = this.#returnable.get(returnKey(owner, lab));
       this.#returnable.delete(returnKey(owner, lab));
       const kept = returning && expiryOf(returning).getTime() > Date.now() + 60_000 ? returning : undefined;
-      const namespace = kept?.metadata?.name ?? `lab-${randomBytes(5).toString('hex')}`;
       const expiresAt = kept ? expiryOf(kept) : new Date(Date.now() + settings.ttlSeconds * 1000);
-      const learnerNamespace = await provisionNamespace(kc, { namespace, owner, lab, expiresAt });
-      const setup = this.#options.labSetup(lab);
-      if (setup && !kept) await applySetup(kc, namespace, setup);
+      const setup = this.#options.labSetup(lab) ?? [];
+      const learnerNamespace = kept
+        ? await provisionNamespace(kc, { namespace: String(kept.metadata?.name), owner, lab, expiresAt })
+        : await this.#pool.take({ owner, lab, expiresAt }, setup);
+      const { namespace } = learnerNamespace;
       const uid = this.#uid(slot);
       const spec = await this.#prepareSessionDir(id, learnerNamespace, uid);
       spec.cgroupProcs = await this.#cgroups.create(id, settings.limits);

@@ -7,6 +7,8 @@ export type SessionSettings = {
   sweepSeconds: number;
   maxSessions: number;
   maxSessionsPerLearner: number;
+  /** Namespaces kept ready for new sessions (server/sessions/pool.ts); 0: none. */
+  poolSize: number;
   /** A root server runs session N's shell as host uid uidBase + N. */
   uidBase: number;
   limits: SessionLimits;
@@ -22,6 +24,7 @@ export function sessionSettings(env: NodeJS.ProcessEnv = process.env): SessionSe
     sweepSeconds: setting('CNLAB_SESSION_SWEEP_SECONDS', env),
     maxSessions: setting('CNLAB_MAX_SESSIONS', env),
     maxSessionsPerLearner: setting('CNLAB_MAX_SESSIONS_PER_LEARNER', env),
+    poolSize: setting('CNLAB_SESSION_POOL', env),
     uidBase: setting('CNLAB_SANDBOX_UID_BASE', env),
     limits: {
       processes: setting('CNLAB_SESSION_PROCESSES', env),

@@ -1,3 +1,5 @@
+import { CnlabError } from '../errors.ts';
+
 // What a database backend gives the store: queries, and transactions that write all or nothing.
 // The SQL is one dialect both SQLite and PostgreSQL accept (`?` placeholders; the PostgreSQL
 // adapter numbers them).
@@ -16,3 +18,6 @@ export type SqlConnection = {
   migrationLock?: string;
   close(): Promise<void>;
 };
+
+/** The database did not answer (it is down or restarting): nothing was read or written. The HTTP layer answers 503. */
+export class StoreUnavailableError extends CnlabError {}

@@ -122,4 +122,17 @@ export const migrations: ReadonlyArray<{ version: number; statements: string[] }
       )`,
     ],
   },
+  {
+    version: 7,
+    // Events between server processes on one PostgreSQL (server/store/replica-bus.ts): NOTIFY
+    // carries an id, the payload waits here for a minute. Unused with SQLite (one server).
+    statements: [
+      `CREATE TABLE replica_events (
+        id TEXT PRIMARY KEY,
+        payload TEXT NOT NULL,
+        at BIGINT NOT NULL
+      )`,
+      'CREATE INDEX replica_events_by_time ON replica_events (at)',
+    ],
+  },
 ];

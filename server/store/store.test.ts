@@ -8,6 +8,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
 import { startPostgres, type TestPostgres } from '../testing/postgres.ts';
 import { migrations } from './migrations.ts';
+import { StoreUnavailableError } from './connection.ts';
 import { postgresConnection } from './postgres.ts';
 import { ANSWERS_KEPT, CHECKS_KEPT, SqlProgressStore } from './sql-store.ts';
 import { sqliteConnection } from './sqlite.ts';
@@ -293,4 +294,38 @@ test('the SQLite file is in WAL mode and readable by its owner only', async () =
   assert.deepEqual(db.prepare('SELECT version FROM schema_migrations').all().map((row) => row.version), migrations.map((step) => step.version));
   db.close();
   assert.equal(statSync(file).mode & 0o777, 0o600);
+});
+
+test('PostgreSQL down for a moment: reads and writes fail soon as "unavailable", nothing half-written, and the store recovers by itself', async () => {
+  const store = await SqlProgressStore.open(postgresConnection(postgres.url));
+  await store.recordGrading([run('outage', 'create', true)]);
+  await postgres.stop();
+  try {
+    const started = Date.now();
+    await assert.rejects(store.progress('outage'), StoreUnavailableError);
+    await assert.rejects(store.recordGrading([run('outage', 'create', true), run('outage', 'scale', true)]), (error: Error) => {
+      assert.ok(error instanceof StoreUnavailableError);
+      assert.match(error.message, /not answering right now.*try again/);
+      return true;
+    });
+    assert.ok(Date.now() - started < 15_000, 'a database that is down is reported, not waited for');
+  } finally {
+    await postgres.start();
+  }
+  // The same store, never reopened: its pool makes new connections once the server is back.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const progress = await store.progress('outage').catch((error: unknown) => {
+      if (!(error instanceof StoreUnavailableError) || Date.now() > deadline) throw error;
+      return undefined;
+    });
+    if (progress) {
+      assert.deepEqual(progress.labs.map(({ tasksPassed, checks }) => ({ tasksPassed, checks })), [{ tasksPassed: ['create'], checks: 1 }], 'the write that failed left nothing');
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await store.recordGrading([run('outage', 'scale', true)]);
+  assert.deepEqual((await store.progress('outage')).labs[0]?.tasksPassed, ['create', 'scale']);
+  await store.close();
 });

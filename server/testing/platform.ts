@@ -33,22 +33,34 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+const platformEnv = (stateDir: string, settings: Record<string, string> = {}): NodeJS.ProcessEnv => ({ ...process.env, CNLAB_STATE_DIR: stateDir, CNLAB_CLUSTER_NAME: 'cnlab-sessions-it', CNLAB_PROVIDER: 'local', LOG_LEVEL: 'warn', ...settings });
+
+/** Takes down the cluster of a state dir, also when no platform on it ever became healthy. */
+export const clusterDown = (stateDir: string) => run(process.execPath, [join(projectRoot, 'server', 'cli.ts'), 'cluster', 'down'], { env: platformEnv(stateDir) });
+
 /** Starts `cnlab start` on a free port; the cluster is shared by every platform with the same state dir. */
 export async function startPlatform(settings: Record<string, string> = {}, stateDir?: string): Promise<Platform> {
   const dir = stateDir ?? (await mkdtemp(join(tmpdir(), 'cnlab-platform-')));
   const port = await freePort();
-  const env = { ...process.env, CNLAB_STATE_DIR: dir, CNLAB_CLUSTER_NAME: 'cnlab-sessions-it', CNLAB_PROVIDER: 'local', LOG_LEVEL: 'warn', ...settings };
+  const env = platformEnv(dir, settings);
   const child = spawn(process.execPath, [join(projectRoot, 'server', 'cli.ts'), 'start', '--port', String(port)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 180_000;
+  // A first start builds a cluster and its real node, whose add-ons wait for their images: on a
+  // busy machine that alone can take minutes.
+  const deadline = Date.now() + 600_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`cnlab start exited:\n${output}`);
     const health = await fetch(`${url}/api/health`).catch(() => undefined);
     if (health?.ok) break;
-    if (Date.now() > deadline) throw new Error(`cnlab start did not become healthy:\n${output}`);
+    if (Date.now() > deadline) {
+      // Not left running, holding its cluster, after the test has given up on it.
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+      throw new Error(`cnlab start did not become healthy:\n${output}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   return {

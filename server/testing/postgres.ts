@@ -1,14 +1,19 @@
 // Test support: a throwaway PostgreSQL server from Debian's packages, listening only on a Unix
 // socket in a temporary folder, owned by the `postgres` system user when the tests run as root
 // (PostgreSQL refuses to run as root).
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { chown, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../exec.ts';
 
-export type TestPostgres = { url: string; stop(): Promise<void> };
+export type TestPostgres = {
+  url: string;
+  stop(): Promise<void>;
+  /** Starts it again on the same data, after `stop`: a database back from an outage. */
+  start(): Promise<void>;
+};
 
 function binDir(): string {
   const root = '/usr/lib/postgresql';
@@ -28,14 +33,8 @@ export async function startPostgres(): Promise<TestPostgres> {
   const init = await run(initdb, [...initArgs]);
   if (init.code !== 0) throw new Error(`initdb failed:\n${init.stderr}`);
   const [postgres, args] = as(join(binDir(), 'postgres'), ['-D', join(dir, 'data'), '-k', dir, '-c', "listen_addresses=", '-c', 'fsync=off']);
-  const server = spawn(postgres, [...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  server.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
   const socket = join(dir, '.s.PGSQL.5432');
-  for (let i = 0; !existsSync(socket); i += 1) {
-    if (i > 200 || server.exitCode !== null) throw new Error(`PostgreSQL did not start:\n${log}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  let server = await serve(postgres, [...args], socket);
   // Ready to accept connections once the socket answers a real query; createdb confirms both.
   const [createdb, createArgs] = as(join(binDir(), 'createdb'), ['-h', dir, '-U', 'cnlab', 'cnlab']);
   for (let i = 0; ; i += 1) {
@@ -44,11 +43,31 @@ export async function startPostgres(): Promise<TestPostgres> {
     if (i > 100) throw new Error(`createdb failed:\n${created.stderr}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+  let running = true;
   return {
     url: `postgresql://cnlab@/cnlab?host=${encodeURIComponent(dir)}`,
     async stop() {
+      if (!running) return;
+      running = false;
       server.kill('SIGINT');
       await new Promise((resolve) => server.once('exit', resolve));
     },
+    async start() {
+      if (running) return;
+      server = await serve(postgres, [...args], socket);
+      running = true;
+    },
   };
+}
+
+/** The server on its data folder, once its socket is there. */
+async function serve(postgres: string, args: string[], socket: string): Promise<ChildProcess> {
+  const server = spawn(postgres, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  server.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  for (let i = 0; !existsSync(socket); i += 1) {
+    if (i > 200 || server.exitCode !== null) throw new Error(`PostgreSQL did not start:\n${log}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return server;
 }
