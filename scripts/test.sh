@@ -25,7 +25,7 @@ echo "== unit and integration tests"
 node --test --test-concurrency=1 \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination=test-results/node.tap \
-  'server/**/*.test.ts' || node_failed=1
+  'server/**/*.test.ts' 'deploy/**/*.test.ts' || node_failed=1
 
 echo "== labs: each fails untouched and passes once solution.sh runs in a learner's shell"
 labs_env="CNLAB_STATE_DIR=$(mktemp -d) CNLAB_CLUSTER_NAME=cnlab-labs CNLAB_PROVIDER=local LOG_LEVEL=warn"

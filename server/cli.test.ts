@@ -60,6 +60,14 @@ test('the kubeconfig provider without a kubeconfig explains what to set', async 
   assert.match(result.stderr, /set KUBECONFIG/);
 });
 
+test('images server --push names what a push target lacks before anything is built', async () => {
+  const result = await cli(['images', 'server', '--push', 'ghcr.io']);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /--push ghcr.io names no repository/);
+  assert.match(result.stderr, /--push ghcr.io\/acme\/cnlab-server/);
+  noStackTrace(result.stderr);
+});
+
 test('a missing Go toolchain is reported before anything is built', async () => {
   const result = await cli(['cluster', 'build'], {
     CNLAB_GO: '/nonexistent/go',

@@ -13,6 +13,7 @@ import {
   metricsTokenCommand,
   imagesBuildCommand,
   imagesListCommand,
+  imagesServerCommand,
   labsTestCommand,
   labsValidateCommand,
   workshopCreateCommand,
@@ -153,6 +154,12 @@ images
   .command('build')
   .description("build the catalogue into the cache (a registry storage), with the node toolchain its add-on images wrap, or check they are there")
   .action(() => imagesBuildCommand());
+
+images
+  .command('server')
+  .description("build the platform's own server image (for the Helm chart) into the local cluster's registry, and push it to a registry")
+  .option('--push <registry/repository>', 'also push it there over the OCI distribution API, e.g. ghcr.io/acme/cnlab-server (https; http:// to say otherwise; CNLAB_REGISTRY_USERNAME and CNLAB_REGISTRY_PASSWORD sign in)')
+  .action((flags: { push?: string }) => imagesServerCommand(flags));
 
 function parsePort(value: string): number {
   const port = Number(value);

@@ -1,6 +1,8 @@
 import { dirname, join } from 'node:path';
 import { loadKubeConfig, probeCluster } from '../cluster/health.ts';
-import { catalogueBinaries, describeImages, ensureImages } from '../cluster/images/build.ts';
+import { cachedImages, catalogueBinaries, describeImages, ensureImages } from '../cluster/images/build.ts';
+import { remoteRegistry } from '../cluster/images/registry.ts';
+import { buildServerImage, pushFromStorage } from '../cluster/images/server-image.ts';
 import { nodePreflight } from '../cluster/local/node/preflight.ts';
 import { ensureNodeToolchain, ensureToolchain } from '../cluster/local/toolchain.ts';
 import { clearRecord, readRecord } from '../cluster/record.ts';
@@ -19,7 +21,10 @@ import { everyonePassed, formatSitting } from '../workshops/sitting-report.ts';
 import { sittingResults } from '../workshops/sittings.ts';
 import { createWorkshop } from '../workshops/workshops.ts';
 import { loadExams } from '../exams/definition.ts';
+import { cacheDir } from '../paths.ts';
+import { setting } from '../settings.ts';
 import { buildPlatform, clusterUp, gradingToken, metricsToken, practiceExams } from './platform.ts';
+import { ensureSiteBuilt } from './site.ts';
 
 // What each `cnlab` command does; server/cli.ts declares the commands and their flags.
 
@@ -93,6 +98,7 @@ export async function clusterStatusCommand(flags: { json?: boolean }): Promise<v
 export async function clusterKubeconfigCommand(): Promise<void> {
   const access = await readRecord();
   if (!access) throw new CnlabError('no cluster is up', 'run `cnlab cluster up` first');
+  if (access.inCluster) throw new CnlabError(`this pod reaches its cluster with its ServiceAccount (${access.kubeconfig}), not a kubeconfig file`, 'kubectl in the pod finds the same credentials by itself');
   out(`${access.kubeconfig}\n`);
 }
 
@@ -262,4 +268,34 @@ export async function imagesBuildCommand(): Promise<void> {
   // The add-ons' images wrap binaries of the node toolchain, the shell image the toolchain's kubectl: built first if need be.
   const cache = await ensureImages(steps, { binaries: catalogueBinaries(await ensureNodeToolchain(steps), await ensureToolchain(steps)) });
   steps.info(`${cache.catalogue.length} images ready in ${cache.storageDir} (${steps.elapsed().toFixed(1)}s)`);
+}
+
+/** `--push REGISTRY/REPOSITORY`: https unless the URL says http:// (a registry on a trusted network). */
+function pushTarget(push: string): { base: string; repository: string } {
+  const url = new URL(/^https?:\/\//.test(push) ? push : `https://${push}`);
+  const repository = url.pathname.replace(/^\/+|\/+$/g, '');
+  if (!/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/.test(repository)) {
+    throw new CnlabError(`--push ${push} names no repository`, 'give the registry and repository, e.g. --push ghcr.io/acme/cnlab-server (the tag is the version)');
+  }
+  return { base: url.origin, repository };
+}
+
+export async function imagesServerCommand(flags: { push?: string }): Promise<void> {
+  const steps = createSteps();
+  const target = flags.push ? pushTarget(flags.push) : undefined;
+  await ensureSiteBuilt(steps);
+  // Into the local cluster's registry, which its node pulls docker.io from; without a catalogue, a storage of its own.
+  const catalogue = await cachedImages();
+  const storageDir = catalogue?.storageDir ?? join(cacheDir(), 'images', 'platform', 'registry');
+  const built = await buildServerImage(steps, storageDir);
+  const reference = built.references[0] ?? '';
+  steps.info(`${reference} (${built.digest}, ${(built.size / 1e6).toFixed(1)} MB compressed) is in ${catalogue ? "the local cluster's registry: its pods pull it by that name" : storageDir}`);
+  if (!target) return;
+  const username = setting('CNLAB_REGISTRY_USERNAME');
+  const password = setting('CNLAB_REGISTRY_PASSWORD');
+  const registry = remoteRegistry(target.base, username !== undefined ? { username, password: password ?? '' } : undefined);
+  const digest = await steps.step(`push to ${registry.name}/${target.repository}`, () =>
+    pushFromStorage(storageDir, { repository: built.image.repository, tag: built.image.version }, registry, target.repository, built.image.tags),
+  );
+  steps.info(`pushed ${registry.name}/${target.repository}:${built.image.version} (${digest}): helm install … --set image.registry=${registry.name} --set image.repository=${target.repository}`);
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
 import { loadKubeConfig } from '../cluster/health.ts';
-import { ensureToolchain } from '../cluster/local/toolchain.ts';
+import { ensureLearnerTools } from '../cluster/local/toolchain.ts';
 import type { ClusterAccess } from '../cluster/provider.ts';
 import { readRecord, writeRecord } from '../cluster/record.ts';
 import { chooseProvider, type ProviderChoice } from '../cluster/select.ts';
@@ -72,8 +72,9 @@ export type Platform = {
  * listen (`http`), the web server over all of them.
  */
 export async function buildPlatform(access: ClusterAccess, steps: Steps, options: { http?: Listening }): Promise<Platform> {
-  // Learner shells run the kubectl and helm the local provider builds, whichever provider serves the API.
-  const toolchain = await ensureToolchain(steps);
+  // Learner shells run the kubectl and helm the local provider builds, whichever provider serves
+  // the API; nothing else of the toolchain, so a server on another cluster needs no control plane.
+  const toolchain = await ensureLearnerTools(steps);
   const kc = loadKubeConfig(access);
   const store = await openStore();
   const labs = await labsById();

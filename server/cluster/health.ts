@@ -34,7 +34,9 @@ class KeepAliveKubeConfig extends KubeConfig {
 
 export function loadKubeConfig(access: ClusterAccess): KubeConfig {
   const kc = new KeepAliveKubeConfig();
-  kc.loadFromFile(access.kubeconfig);
+  // In a pod: the API server's Service address and the ServiceAccount token, which the client re-reads as the kubelet rotates it.
+  if (access.inCluster) kc.loadFromCluster();
+  else kc.loadFromFile(access.kubeconfig);
   if (access.context) kc.setCurrentContext(access.context);
   return kc;
 }
@@ -60,7 +62,7 @@ export async function probeCluster(access: ClusterAccess, timeoutMs = 5000): Pro
   try {
     kc = loadKubeConfig(access);
   } catch (error) {
-    return { provider: access.provider, healthy: false, nodes: 0, readyNodes: 0, message: `cannot read kubeconfig ${access.kubeconfig}: ${(error as Error).message}` };
+    return { provider: access.provider, healthy: false, nodes: 0, readyNodes: 0, message: `cannot read ${access.inCluster ? "the pod's ServiceAccount credentials in" : 'kubeconfig'} ${access.kubeconfig}: ${(error as Error).message}` };
   }
   const apiUrl = kc.getCurrentCluster()?.server;
   try {

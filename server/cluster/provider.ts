@@ -6,8 +6,11 @@ export type ProviderName = (typeof providerNames)[number];
 /** Where to reach a cluster with admin rights; the server and the graders only ever need this. */
 export type ClusterAccess = {
   provider: ProviderName;
+  /** The kubeconfig file; in a pod without one, the folder of the pod's ServiceAccount credentials. */
   kubeconfig: string;
   context?: string;
+  /** The pod's own ServiceAccount and the API server's in-cluster address, not a kubeconfig file. */
+  inCluster?: true;
 };
 
 /** One process of a cluster the platform runs itself, for `cluster status`. */

@@ -10,6 +10,7 @@ const recordSchema = z.object({
   provider: z.enum(providerNames),
   kubeconfig: z.string(),
   context: z.string().optional(),
+  inCluster: z.literal(true).optional(),
 });
 
 const recordPath = () => join(stateDir(), 'cluster.json');

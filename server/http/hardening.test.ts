@@ -322,4 +322,12 @@ report.attack('when the cluster is down, reset, delete and the instructor reset 
   assert.equal(deleted.status, 503);
   assert.match(((await deleted.json()) as { error: string }).error, /your terminal is closed/);
   assert.equal(platform.process.exitCode, null, 'the server is still running');
+  // Monitoring hears that the cluster is gone; a supervisor's probes hear that the server serves,
+  // so it neither restarts nor unroutes a server whose cluster is away.
+  const health = await fetch(`${platform.url}/api/health`);
+  assert.equal(health.status, 503);
+  assert.equal(((await health.json()) as { cluster: { healthy: boolean } }).cluster.healthy, false);
+  const live = await fetch(`${platform.url}/api/health/live`);
+  assert.equal(live.status, 200);
+  assert.deepEqual(await live.json(), { status: 'ok' });
 });

@@ -21,8 +21,14 @@ async function clusterHealth(cluster: () => Promise<ClusterAccess | undefined>):
   }
 }
 
-/** GET /api/health: the cluster, and whether learner terminals can start (and what was repaired). */
+/**
+ * GET /api/health: the cluster, and whether learner terminals can start (and what was repaired);
+ * 503 while either is not, for monitoring. GET /api/health/live: 200 whenever this process serves
+ * HTTP, for a supervisor's liveness and readiness probes: the course pages, progress and exams
+ * still work while the cluster is away, and restarting the server would not bring it back.
+ */
 export function registerHealthRoute(app: FastifyInstance, cluster: () => Promise<ClusterAccess | undefined>, sessions: SessionManager): void {
+  app.withTypeProvider<ZodTypeProvider>().get('/api/health/live', { schema: { response: { 200: z.object({ status: z.literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
   let cached: { at: number; cluster: ClusterHealth | Unhealthy } | undefined;
   const health = z.object({
     status: z.enum(['ok', 'unavailable']),

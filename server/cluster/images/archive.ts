@@ -12,22 +12,23 @@ import type { CatalogueImage } from './catalogue.ts';
 import { MEDIA_TYPES } from './oci.ts';
 
 type Descriptor = { mediaType: string; digest: string; size: number; annotations?: Record<string, string> };
-type Manifest = { config: Descriptor; layers: Descriptor[] };
+export type Manifest = { config: Descriptor; layers: Descriptor[] };
 
 const v2 = (storageDir: string) => join(storageDir, 'docker', 'registry', 'v2');
-const blobPath = (storageDir: string, digest: string) => {
+/** Where distribution's filesystem storage keeps a blob. */
+export const blobPath = (storageDir: string, digest: string) => {
   const hex = digest.replace(/^sha256:/, '');
   return join(v2(storageDir), 'blobs', 'sha256', hex.slice(0, 2), hex, 'data');
 };
 
-async function readBlob(storageDir: string, digest: string, what: string): Promise<Buffer> {
+export async function readBlob(storageDir: string, digest: string, what: string): Promise<Buffer> {
   const path = blobPath(storageDir, digest);
   if (!existsSync(path)) throw new CnlabError(`the image cache lacks ${what} (${digest})`, 'run `cnlab images build` to rebuild the catalogue');
   return readFile(path);
 }
 
 /** The manifest digest a tag points at in the registry's storage. */
-async function tagDigest(storageDir: string, repository: string, tag: string): Promise<string> {
+export async function tagDigest(storageDir: string, repository: string, tag: string): Promise<string> {
   const link = join(v2(storageDir), 'repositories', repository, '_manifests', 'tags', tag, 'current', 'link');
   const digest = (await readFile(link, 'utf8').catch(() => '')).trim();
   if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new CnlabError(`the image cache has no ${repository}:${tag}`, 'run `cnlab images build` to rebuild the catalogue');

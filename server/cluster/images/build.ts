@@ -36,7 +36,7 @@ import { type CatalogueImage, catalogueFile as defaultCatalogue, type LoadedCata
 import { runCheck } from './sandbox.ts';
 import { type DebPackage, fetchPackages, type Suite, unpack, updateSuite, upstreamVersion } from './debian.ts';
 import { writeConfig, writeLayer, writeManifest } from './oci.ts';
-import { pushImage, startRegistry } from './registry.ts';
+import { localRegistry, pushImage, startRegistry } from './registry.ts';
 import { finishRootfs, mergedUsr } from './rootfs.ts';
 
 export { mirrorHosts, registryConfig } from './registry.ts';
@@ -63,7 +63,7 @@ export type EnsureOptions = {
 const BUILDER_SOURCES = ['build.ts', 'debian.ts', 'rootfs.ts', 'oci.ts'].map((name) => join(import.meta.dirname, name));
 const STAMP = 'cnlab-complete.json';
 
-type BuiltImage = { references: string[]; digest: string; size: number };
+export type BuiltImage = { references: string[]; digest: string; size: number };
 /** Written last into a complete cache folder, with the catalogue it was built from. */
 type Stamp = { id: string; binaries: Record<string, string>; images: BuiltImage[]; catalogue: CatalogueImage[] };
 
@@ -211,7 +211,30 @@ type BuildContext = {
   kubernetesDir: string | undefined;
 };
 
-async function buildImage(context: BuildContext, image: CatalogueImage, dir: string, registryAddress: string): Promise<BuiltImage> {
+/**
+ * One image outside the catalogue (the platform's own server image): built like the catalogue's,
+ * from its Debian suites, base files and pruning, with `addFiles` putting the image's own files
+ * into its root file system, then pushed into the registry storage at `storageDir`.
+ */
+export async function buildImageInto(steps: Steps, image: CatalogueImage, addFiles: (rootfs: string) => Promise<void>, storageDir: string): Promise<BuiltImage> {
+  await mkdir(imagesRoot(), { recursive: true });
+  const work = join(imagesRoot(), `${image.repository.replaceAll('/', '_')}.partial-${process.pid}`);
+  await rm(work, { recursive: true, force: true });
+  await mkdir(work, { recursive: true });
+  const context: BuildContext = { loaded: await loadCatalogue(), work, binaryPaths: {}, updated: new Set(), kubernetesDir: undefined };
+  try {
+    const registry = await startRegistry(storageDir, work, { readonly: false });
+    try {
+      return await steps.step(`image ${image.references.join(', ')}`, () => buildImage(context, image, join(work, 'build'), registry.address, addFiles));
+    } finally {
+      await registry.stop();
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function buildImage(context: BuildContext, image: CatalogueImage, dir: string, registryAddress: string, addFiles?: (rootfs: string) => Promise<void>): Promise<BuiltImage> {
   const rootfs = join(dir, 'rootfs');
   await mkdir(rootfs, { recursive: true });
   const labels: Record<string, string> = { 'org.opencontainers.image.version': image.version };
@@ -247,6 +270,10 @@ async function buildImage(context: BuildContext, image: CatalogueImage, dir: str
     await chmod(output, 0o755);
     origin.push(`the binary ${image.binary.name}`);
   }
+  if (addFiles) {
+    await addFiles(rootfs);
+    origin.push(`the files of ${image.repository}`);
+  }
 
   const owned = await finishRootfs(rootfs, image, context.loaded.catalogue, dir);
   const { layer, diffId } = await writeLayer(rootfs, dir, owned);
@@ -254,7 +281,7 @@ async function buildImage(context: BuildContext, image: CatalogueImage, dir: str
   const manifest = await writeManifest(dir, config, layer);
   // After the layer is written: a check may leave files behind (pid files, a database).
   for (const check of image.checks) await runCheck(rootfs, image, check, join(dir, 'check-output'));
-  await pushImage(registryAddress, image.repository, image.tags, [layer, config], manifest);
+  await pushImage(localRegistry(registryAddress), image.repository, image.tags, [layer, config], manifest);
   await rm(dir, { recursive: true, force: true });
   return { references: image.references, digest: manifest.digest, size: layer.size + config.size + manifest.size };
 }

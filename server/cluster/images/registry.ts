@@ -132,36 +132,82 @@ async function stopChild(child: ChildProcess, exited: Promise<unknown>): Promise
   clearTimeout(timer);
 }
 
-async function expectStatus(response: Response, expected: number, what: string): Promise<Response> {
-  if (response.status !== expected) throw new CnlabError(`the local registry refused ${what}: HTTP ${response.status} ${await response.text()}`);
+async function expectStatus(response: Response, expected: number, what: string, registry: string): Promise<Response> {
+  if (response.status !== expected) throw new CnlabError(`${registry} refused ${what}: HTTP ${response.status} ${(await response.text()).slice(0, 500)}`);
   return response;
 }
 
+/** A registry reached over the OCI distribution API: its base URL, and fetch with whatever credentials it takes. */
+export type RegistryClient = { name: string; base: string; fetch(url: string | URL, init?: RequestInit): Promise<Response> };
+
+/** The local registry, plain HTTP without credentials. */
+export const localRegistry = (address: string): RegistryClient => ({ name: 'the local registry', base: `http://${address}`, fetch: (url, init) => fetch(url, init) });
+
+/**
+ * A real registry (https://host[:port]), anonymous or with a user and password or token: Basic
+ * where the registry asks for it, else the token flow every public registry uses (a 401 with
+ * `WWW-Authenticate: Bearer realm=…,service=…,scope=…`, a token from the realm, the request again).
+ */
+export function remoteRegistry(base: string, credentials?: { username: string; password: string }): RegistryClient {
+  const basic = credentials && `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+  const tokens = new Map<string, string>();
+  const name = new URL(base).host;
+  async function token(challenge: string): Promise<string | undefined> {
+    const fields = Object.fromEntries([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((match) => [match[1], match[2]]));
+    if (!fields.realm) return undefined;
+    const url = new URL(fields.realm);
+    if (fields.service) url.searchParams.set('service', fields.service);
+    if (fields.scope) url.searchParams.set('scope', fields.scope);
+    const response = await fetch(url, basic ? { headers: { authorization: basic } } : {});
+    if (!response.ok) throw new CnlabError(`${name}'s token service ${url.host} refused a token: HTTP ${response.status}`, 'check CNLAB_REGISTRY_USERNAME and CNLAB_REGISTRY_PASSWORD');
+    const body = (await response.json()) as { token?: string; access_token?: string };
+    return body.token ?? body.access_token;
+  }
+  return {
+    name,
+    base,
+    async fetch(url, init = {}) {
+      const scope = new URL(url).pathname.split('/').slice(2, -2).join('/');
+      const withAuth = (authorization: string | undefined) => fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), ...(authorization ? { authorization } : {}) } });
+      const cached = tokens.get(scope);
+      const first = await withAuth(cached ? `Bearer ${cached}` : undefined);
+      const challenge = first.headers.get('www-authenticate') ?? '';
+      if (first.status !== 401) return first;
+      if (/^basic/i.test(challenge)) return withAuth(basic);
+      const fresh = await token(challenge.replace(/^bearer\s+/i, ''));
+      if (!fresh) return first;
+      tokens.set(scope, fresh);
+      return withAuth(`Bearer ${fresh}`);
+    },
+  };
+}
+
 /** Uploads a blob unless the repository has it (monolithic upload: POST, then PUT with the digest). */
-async function pushBlob(base: string, repository: string, blob: Blob): Promise<void> {
-  if ((await fetch(`${base}/v2/${repository}/blobs/${blob.digest}`, { method: 'HEAD' })).status === 200) return;
-  const started = await expectStatus(await fetch(`${base}/v2/${repository}/blobs/uploads/`, { method: 'POST' }), 202, `an upload to ${repository}`);
-  const location = new URL(started.headers.get('location') ?? '', base);
+async function pushBlob(registry: RegistryClient, repository: string, blob: Blob): Promise<void> {
+  if ((await registry.fetch(`${registry.base}/v2/${repository}/blobs/${blob.digest}`, { method: 'HEAD' })).status === 200) return;
+  const started = await expectStatus(await registry.fetch(`${registry.base}/v2/${repository}/blobs/uploads/`, { method: 'POST' }), 202, `an upload to ${repository}`, registry.name);
+  const location = new URL(started.headers.get('location') ?? '', registry.base);
   location.searchParams.set('digest', blob.digest);
   await expectStatus(
-    await fetch(location, { method: 'PUT', body: await readFile(blob.path), headers: { 'content-type': 'application/octet-stream' } }),
+    await registry.fetch(location, { method: 'PUT', body: await readFile(blob.path), headers: { 'content-type': 'application/octet-stream' } }),
     201,
     `blob ${blob.digest} of ${repository}`,
+    registry.name,
   );
 }
 
-/** Pushes an image's blobs, then its manifest under every tag, through the Registry HTTP API. */
-export async function pushImage(address: string, repository: string, tags: string[], blobs: Blob[], manifest: Blob): Promise<void> {
-  const base = `http://${address}`;
-  for (const blob of blobs) await pushBlob(base, repository, blob);
+/** Pushes an image's blobs, then its manifest under every tag, through the OCI distribution API. */
+export async function pushImage(registry: RegistryClient, repository: string, tags: string[], blobs: Blob[], manifest: Blob): Promise<void> {
+  for (const blob of blobs) await pushBlob(registry, repository, blob);
   const body = await readFile(manifest.path);
   for (const tag of tags) {
     const response = await expectStatus(
-      await fetch(`${base}/v2/${repository}/manifests/${tag}`, { method: 'PUT', body, headers: { 'content-type': MEDIA_TYPES.manifest } }),
+      await registry.fetch(`${registry.base}/v2/${repository}/manifests/${tag}`, { method: 'PUT', body, headers: { 'content-type': MEDIA_TYPES.manifest } }),
       201,
       `the manifest ${repository}:${tag}`,
+      registry.name,
     );
     const digest = response.headers.get('docker-content-digest');
-    if (digest !== manifest.digest) throw new CnlabError(`the local registry stored ${repository}:${tag} as ${digest}, not ${manifest.digest}`);
+    if (digest !== null && digest !== manifest.digest) throw new CnlabError(`${registry.name} stored ${repository}:${tag} as ${digest}, not ${manifest.digest}`);
   }
 }

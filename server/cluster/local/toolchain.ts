@@ -263,13 +263,16 @@ function binDir(component: Component): string {
   return join(cacheDir(), 'bin', component.id);
 }
 
-/** A cache folder is trusted only if its stamp was written last and every binary still matches it. */
-async function isComplete(component: Component): Promise<boolean> {
+/**
+ * A cache folder is trusted only if its stamp was written last and every binary still matches it
+ * (of `binaries`, for a caller that needs only some: the server image holds kubectl alone).
+ */
+async function isComplete(component: Component, binaries = component.binaries): Promise<boolean> {
   const dir = binDir(component);
   try {
     const stamp = JSON.parse(await readFile(join(dir, STAMP), 'utf8')) as Stamp;
     if (stamp.id !== component.id) return false;
-    for (const name of component.binaries) {
+    for (const name of binaries) {
       const info = await stat(join(dir, name));
       if (info.size !== stamp.sizes[name] || (info.mode & 0o111) === 0) return false;
     }
@@ -312,6 +315,29 @@ async function allComplete(list: Component[]): Promise<boolean> {
 export async function ensureToolchain(progress: Progress): Promise<Toolchain> {
   await ensureComponents(components, progress);
   return toolchainPaths();
+}
+
+/** What learner shells run, bound into every sandbox: no control plane, so a server on any cluster (or in its image) needs only these. */
+export type LearnerTools = Pick<Toolchain, 'kubectl' | 'helm'>;
+
+const learnerComponents = () =>
+  (['kubectl', 'helm'] as const).map((tool) => ({ tool, component: components.find((candidate) => candidate.binaries.includes(tool)) as Component }));
+
+/**
+ * The cache files a copy of the learner tools needs, relative to the cache folder: each tool and
+ * the stamp of its component, which ensureLearnerTools trusts (the server image is made of them).
+ */
+export function learnerToolFiles(): string[] {
+  return learnerComponents().flatMap(({ tool, component }) => [join('bin', component.id, tool), join('bin', component.id, STAMP)]);
+}
+
+/** kubectl and helm, building (with Go) only the components they come from, and only when missing. */
+export async function ensureLearnerTools(progress: Progress): Promise<LearnerTools> {
+  for (const { tool, component } of learnerComponents()) {
+    if (!(await isComplete(component, [tool]))) await ensureComponents([component], progress);
+  }
+  const { kubectl, helm } = toolchainPaths();
+  return { kubectl, helm };
 }
 
 /** The toolchain if it is already fully built, without building anything. */
