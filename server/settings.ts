@@ -45,7 +45,7 @@ export const settingsSchema = {
   XDG_CACHE_HOME: variable(text.optional(), 'absolute path', '`~/.cache`', 'where the cache folder goes when `CNLAB_CACHE_DIR` is not set'),
   XDG_STATE_HOME: variable(text.optional(), 'absolute path', '`~/.local/state`', 'where the state folder goes when `CNLAB_STATE_DIR` is not set'),
   KUBECONFIG: variable(text.optional(), 'paths, `:`-separated', '`~/.kube/config`', 'the cluster of the kubeconfig provider: the first file that exists'),
-  KUBERNETES_SERVICE_HOST: variable(text.optional(), 'address', 'set by Kubernetes in every pod', "in a pod without a kubeconfig file, the kubeconfig provider reaches the API server here (`KUBERNETES_SERVICE_PORT`) with the pod's ServiceAccount token, as the Helm chart runs the server"),
+  KUBERNETES_SERVICE_HOST: variable(text.optional(), 'address', 'set by Kubernetes in every pod', "in a pod without a kubeconfig file, the kubeconfig provider reaches the API server here (`KUBERNETES_SERVICE_PORT`) with the pod's ServiceAccount token, as the Helm chart runs the server; and `CNLAB_TERMINAL_BACKEND=auto` then means `pod`"),
   HOST: variable(text.default('127.0.0.1'), 'address', '`127.0.0.1`', 'the address `cnlab start` listens on, as `--host`'),
   PORT: variable(port.default(4321), 'port', '`4321`', 'the port `cnlab start` listens on, as `--port`'),
   CNLAB_PUBLIC_URL: variable(z.url({ protocol: /^https?$/, error: 'give an http:// or https:// URL' }).optional(), '`http(s)://` URL', 'none', 'the address learners reach the server at, behind a proxy or on another machine: its host is accepted besides the loopback names (`localhost`, `127.0.0.1`, `[::1]` on the listening port), every other `Host` is refused (DNS rebinding)'),
@@ -72,7 +72,6 @@ export const settingsSchema = {
   CNLAB_SESSION_STARTS_PER_ADDRESS: variable(count(60), 'count per minute', '`60`', '`POST /api/sessions` per client address per minute: enough for a classroom of 50 behind one NAT address'),
   CNLAB_SESSION_STARTS: variable(count(240), 'count per minute', '`240`', '`POST /api/sessions` per minute on the whole server'),
   CNLAB_TERMINAL_BACKEND: variable(z.enum(['host', 'pod', 'auto']).default('host'), '`host`, `pod` or `auto`', '`host`', "where a learner's shell runs: `host`, in a sandbox on the server's machine (the single-machine setup); `pod`, in a pod of the learner's namespace under their ServiceAccount, attached through the Kubernetes API, so any server replica reaches it and it outlives a server restart; `auto`, `pod` when cnlab itself runs in a cluster (`KUBERNETES_SERVICE_HOST` is set), else `host`"),
-  KUBERNETES_SERVICE_HOST: variable(text.optional(), 'address', 'none', 'set by Kubernetes in every pod; read only to resolve `CNLAB_TERMINAL_BACKEND=auto`'),
   CNLAB_SANDBOX_UID_BASE: variable(z.coerce.number({ error: 'give a uid' }).int('give a whole number').min(1000, 'give a uid of 1000 or more').default(200_000), 'uid, 1000 or more', '`200000`', 'a root server runs session N as host uid base+N'),
 } as const;
 
