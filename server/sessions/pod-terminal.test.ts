@@ -98,8 +98,13 @@ test('a deleted shell pod is reported, the next attach starts a fresh shell ther
   const fresh = await connect(learner, 'pod-faults');
   assert.equal(fresh.id, id);
   assert.equal(fresh.namespace, namespace);
-  const pods = await shellPods(namespace);
-  assert.ok(pods.some((candidate) => candidate.metadata?.uid !== pod?.metadata?.uid && !candidate.metadata?.deletionTimestamp), 'a fresh pod');
+  // The screen replayed on attach already shows a prompt: wait for the pod, not the prompt.
+  const freshPod = async () => (await shellPods(namespace)).some((candidate) => candidate.metadata?.uid !== pod?.metadata?.uid && !candidate.metadata?.deletionTimestamp);
+  const podDeadline = Date.now() + 60_000;
+  while (!(await freshPod())) {
+    assert.ok(Date.now() < podDeadline, 'a fresh pod');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 
   // A quota with no room for a shell: the learner reads which limit.
   await core.createNamespacedResourceQuota({ namespace, body: { metadata: { name: 'tight' }, spec: { hard: { 'limits.memory': '100Mi' } } } });
