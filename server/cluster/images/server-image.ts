@@ -87,8 +87,12 @@ async function productionPackages(): Promise<string[]> {
     .filter((path) => path !== 'node' && !path.startsWith(`node${sep}`))
     .sort();
   if (packages.length === 0) throw new CnlabError(`\`npm ls --omit=dev\` listed no packages:\n${tail(listed.stderr)}`, 'run `npm install` first');
+  // What the lockfile calls devOptional is installed for a dev tool and only optional to the
+  // production packages (typescript as i18next's optional peer): the server runs without it.
+  const lock = JSON.parse(await readFile(join(projectRoot, 'package-lock.json'), 'utf8')) as { packages: Record<string, { devOptional?: boolean }> };
+  const needed = packages.filter((path) => !lock.packages[`node_modules/${path.split(sep).join('/')}`]?.devOptional);
   // A package inside another's folder comes with it.
-  return packages.filter((path, index) => !packages.slice(0, index).some((outer) => path.startsWith(`${outer}${sep}`)));
+  return needed.filter((path, index) => !needed.slice(0, index).some((outer) => path.startsWith(`${outer}${sep}`)));
 }
 
 async function copyInto(rootfs: string, from: string, to: string): Promise<void> {
