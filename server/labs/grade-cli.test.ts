@@ -95,7 +95,7 @@ test('a wrong command exits 3, never 1: an unknown namespace, lab or learner, or
   }
   const help = await cli('grade', '--help');
   assert.equal(help.code, 0);
-  assert.match(help.stdout, /Exit codes:\n {2}0 +every task passes.*\n {2}1 +some task does not pass\n {2}2 +the cluster is unavailable.*\n {2}3 +usage, or an unknown lab, exam, learner, namespace or workshop/s);
+  assert.match(help.stdout, /Exit codes:\n {2}0 +every task passes.*\n {2}1 +some task does not pass.*\n {2}2 +the cluster is unavailable.*\n {2}3 +usage, or an unknown lab, exam, learner, namespace or workshop/s);
 });
 
 test('a learner is graded by id, in an instructor\'s words', async () => {
